@@ -1,4 +1,5 @@
 import type { Span } from '../model/span.ts';
+import type { SpanLog } from '../store/api.ts';
 
 /**
  * Where receivers hand normalized spans. `accept` resolves only once every span is durable in
@@ -7,4 +8,14 @@ import type { Span } from '../model/span.ts';
  */
 export interface IngestSink {
   accept(spans: Span[]): Promise<void>;
+}
+
+/** The node's sink: route spans to their partitions and append them to the span log. */
+export function spanLogSink(log: SpanLog, partitionsOf: (spans: Span[], partitions: number) => Map<number, Span[]>): IngestSink {
+  return {
+    async accept(spans: Span[]): Promise<void> {
+      if (spans.length === 0) return;
+      await log.append(partitionsOf(spans, log.partitions));
+    },
+  };
 }

@@ -15,7 +15,7 @@ export interface SpanLogEntry {
 }
 
 export interface ReadOptions {
-  /** At most this many entries. */
+  /** At most this many entries (per partition). */
   count: number;
   /** Wait up to this long for new entries when none are ready (0 = do not wait). */
   blockMs: number;
@@ -29,8 +29,12 @@ export interface SpanLog {
    * (log unreachable) or RESOURCE_EXHAUSTED (over its bound); both are retryable.
    */
   append(batches: ReadonlyMap<number, Span[]>): Promise<void>;
-  /** Entries never delivered to any consumer of this partition yet, marked pending for `consumer`. */
-  readNew(partition: number, consumer: string, opts: ReadOptions): Promise<SpanLogEntry[]>;
+  /**
+   * Entries of these partitions never delivered to any consumer yet, now marked pending for
+   * `consumer`. One call covers every partition a node owns, so an adapter can serve it with a
+   * single blocking read; it waits up to `blockMs` when nothing is ready.
+   */
+  readNew(partitions: readonly number[], consumer: string, opts: ReadOptions): Promise<SpanLogEntry[]>;
   /** Entries delivered to `consumer` but not acknowledged (re-read by an owner on start). */
   readPending(partition: number, consumer: string, count: number): Promise<SpanLogEntry[]>;
   /** Takes over entries pending for other consumers for at least `minIdleMs` (handoff). */
@@ -53,7 +57,7 @@ export interface TraceKey {
 export const traceKeyString = (k: TraceKey): string => `${k.tenant}\u0000${k.traceId}`;
 
 /** Column values as the view definitions declare them. */
-export type ViewValue = string | number | boolean | null | bigint | Record<string, string> | string[];
+export type ViewValue = string | number | boolean | null | bigint | Record<string, string> | string[] | Uint8Array;
 export type ViewRow = Record<string, ViewValue>;
 
 /** All rows one trace contributes to each view, keyed by view name. */
@@ -73,7 +77,7 @@ export interface ViewStore {
   replaceTraces(traces: readonly TraceRows[]): Promise<void>;
   /** The stored spans of those traces already written, keyed by traceKeyString; one round trip. */
   storedSpans(keys: readonly TraceKey[]): Promise<Map<string, Span[]>>;
-  /** Runs a planned query. */
+  /** Runs a planned query, scoped to `q.tenant`. Rejects with BAD_QUERY for a plan it cannot run. */
   query(q: ViewQuery): Promise<ViewQueryResult>;
   close(): Promise<void>;
 }

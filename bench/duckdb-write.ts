@@ -1,0 +1,116 @@
+// DuckDB view-store write rate: synthetic traces → traceRows → replaceTraces in batches, next to
+// the machine's own ceiling measured in the same run (the raw appender into the same tables,
+// no index, no transaction bookkeeping). Also: re-writing the same traces (the late-span
+// path), bytes per span on disk, and a trace-id lookup after the load.
+//   node --import tsx bench/duckdb-write.ts [spans=200000] [spansPerTrace=10] [tracesPerBatch=200]
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { Span } from '../src/model/span.ts';
+import type { TraceRows } from '../src/store/api.ts';
+import { openDuckDbViewStore } from '../src/store/duckdb/viewStore.ts';
+import { createViewStatements } from '../src/store/duckdb/ddl.ts';
+import { rowsAppender } from '../src/store/duckdb/convert.ts';
+import { assembleTrace } from '../src/trace/assemble.ts';
+import { traceRows } from '../src/views/rows.ts';
+import { VIEWS } from '../src/views/schema.ts';
+
+const [totalSpans = 200_000, perTrace = 10, tracesPerBatch = 200] = process.argv.slice(2).map(Number);
+const T0 = Date.now() * 1000 - 3_600_000_000;
+const SERVICES = ['frontend', 'cart', 'checkout', 'payments', 'inventory', 'users'];
+
+function synthTrace(n: number): Span[] {
+  const traceId = n.toString(16).padStart(32, '0').replace(/^0{8}/, 'beefcafe');
+  const start = T0 + n * 1000;
+  return Array.from({ length: perTrace }, (_, i) => ({
+    tenant: '__default',
+    traceId,
+    spanId: ((n * perTrace + i + 1) * 2654435761 % 2 ** 48).toString(16).padStart(16, '0'),
+    parentSpanId: i === 0 ? '' : ((n * perTrace + 1) * 2654435761 % 2 ** 48).toString(16).padStart(16, '0'),
+    name: i === 0 ? 'GET /api/cart/{id}' : `SELECT cart_items ${i}`,
+    kind: i === 0 ? 'SERVER' : 'CLIENT',
+    serviceName: SERVICES[(n + i) % SERVICES.length],
+    startUs: start + i * 100,
+    endUs: start + i * 100 + 5_000 + (i * 37 % 900),
+    statusCode: i === 3 && n % 10 === 0 ? 2 : 0,
+    statusMessage: '',
+    attributes: {
+      'http.method': 'GET', 'http.status_code': i === 0 ? '200' : '0', 'http.route': '/api/cart/{id}',
+      'net.peer.name': 'db.internal', 'db.system': 'postgresql', 'db.statement': `SELECT * FROM cart_items WHERE cart_id = ${n}`,
+      'otel.scope.name': 'bench', 'user.id': `u-${n % 1000}`,
+    },
+    resource: { 'service.name': SERVICES[(n + i) % SERVICES.length], 'host.name': 'bench-1' },
+    events: i === 0 ? [{ timeUs: start + 10, name: 'cache miss', attributes: { key: `cart:${n}` } }] : [],
+    links: [],
+  }));
+}
+
+const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+const traces = Array.from({ length: Math.ceil(totalSpans / perTrace) }, (_, n) => assembleTrace(synthTrace(n)));
+const spans = traces.length * perTrace;
+
+let t0 = performance.now();
+const rows: TraceRows[] = traces.map(traceRows);
+const rowsMs = performance.now() - t0;
+const rowCount = rows.reduce((n, r) => n + Object.values(r.views).reduce((m, v) => m + v.length, 0), 0);
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-duckdb-'));
+try {
+  // Ceiling: the raw appender into the same tables, no index, one transaction per batch.
+  const inst = await DuckDBInstance.create(join(dir, 'ceiling.duckdb'));
+  const conn = await inst.connect();
+  for (const v of VIEWS) await conn.run(createViewStatements({ ...v, lookupColumns: [] })[0]);
+  const appenders = VIEWS.map((v) => ({ v, append: rowsAppender(v) }));
+  t0 = performance.now();
+  for (let b = 0; b < rows.length; b += tracesPerBatch) {
+    await conn.run('BEGIN TRANSACTION');
+    for (const { v, append } of appenders) {
+      const ap = await conn.createAppender(v.name);
+      append(ap, rows.slice(b, b + tracesPerBatch).flatMap((r) => r.views[v.name]));
+      ap.closeSync();
+    }
+    await conn.run('COMMIT');
+  }
+  const ceilingMs = performance.now() - t0;
+  conn.closeSync();
+  inst.closeSync();
+
+  const path = join(dir, 'views.duckdb');
+  const store = await openDuckDbViewStore({ path });
+  t0 = performance.now();
+  for (let b = 0; b < rows.length; b += tracesPerBatch) await store.replaceTraces(rows.slice(b, b + tracesPerBatch));
+  const writeMs = performance.now() - t0;
+
+  // The same traces again: every batch now deletes before it appends.
+  const again = rows.slice(0, Math.min(rows.length, 2000));
+  t0 = performance.now();
+  for (let b = 0; b < again.length; b += tracesPerBatch) await store.replaceTraces(again.slice(b, b + tracesPerBatch));
+  const rewriteMs = performance.now() - t0;
+
+  const probe = traces[traces.length >> 1];
+  t0 = performance.now();
+  const lookups = 20;
+  for (let i = 0; i < lookups; i++) {
+    await store.query({
+      view: 'spanEventView', tenant: '__default', limit: 1000,
+      select: [{ as: 'id', ref: { column: 'span_id' } }, { as: 'tags', ref: { column: 'tags' } }],
+      where: [{ op: 'eq', ref: { column: 'trace_id' }, value: probe.traceId }],
+    });
+  }
+  const lookupMs = (performance.now() - t0) / lookups;
+  await store.close();
+  const bytes = statSync(path).size;
+
+  console.log(`DuckDB view store write (${fmt(spans)} spans in ${fmt(traces.length)} traces, ${tracesPerBatch} traces per batch)`);
+  console.log(`  traceRows:            ${fmt(rate(spans, rowsMs))} spans/s (${fmt(rate(rowCount, rowsMs))} rows/s)`);
+  console.log(`  ceiling (appender):   ${fmt(rate(spans, ceilingMs))} spans/s (${fmt(rate(rowCount, ceilingMs))} rows/s)`);
+  console.log(`  replaceTraces:        ${fmt(rate(spans, writeMs))} spans/s (${fmt(rate(rowCount, writeMs))} rows/s), ${((ceilingMs / writeMs) * 100).toFixed(0)}% of the ceiling`);
+  console.log(`  re-write (replace):   ${fmt(rate(again.length * perTrace, rewriteMs))} spans/s`);
+  console.log(`  trace-id lookup:      ${lookupMs.toFixed(2)} ms for ${perTrace} spans among ${fmt(spans)}`);
+  console.log(`  on disk:              ${fmt(Math.round(bytes / spans))} bytes per span (views + encoded spans)`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,149 @@
+// ViewWriter: batches closed traces into the view store. A trace already stored (a late span,
+// or a trace closed early) is merged with its stored spans and re-assembled, and its rows are
+// replaced, so a trace id never splits. Partitions hear back once their batch is durable.
+import type { Logger } from 'pino';
+import type { Span } from '../model/span.ts';
+import type { AssembledTrace } from '../model/trace.ts';
+import type { TraceRows, ViewStore } from '../store/api.ts';
+import { traceKeyString } from '../store/api.ts';
+import { assembleTrace } from '../trace/assemble.ts';
+import { spawnActor, tell, type ActorRef, type ActorSystem } from './runtime.ts';
+
+export interface ClosedTrace {
+  tenant: string;
+  traceId: string;
+  spans: Span[];
+}
+
+export type WrittenReply = { type: 'TracesWritten'; batchId: number } | { type: 'WriteFailed'; batchId: number };
+
+export type ViewWriterMsg =
+  | { type: 'WriteTraces'; partition: number; batchId: number; traces: ClosedTrace[]; replyTo: ActorRef<WrittenReply> }
+  | { type: 'FlushDone'; ok: boolean }
+  | { type: 'RetryFlush' }
+  | { type: 'Stop' };
+
+export interface ViewWriterDeps {
+  store: ViewStore;
+  /** Turns an assembled trace into its view rows (enrichment runs inside). */
+  rowsOf: (trace: AssembledTrace) => TraceRows | Promise<TraceRows>;
+  /** Called with every trace once it is durable (live subscriptions, metrics). */
+  onWritten?: (traces: AssembledTrace[]) => void;
+  logger: Logger;
+  /** Upper bound of spans per store write. */
+  maxBatchSpans: number;
+}
+
+interface Pending {
+  replyTo: ActorRef<WrittenReply>;
+  batchId: number;
+  traces: ClosedTrace[];
+  spans: number;
+}
+
+interface State {
+  queue: Pending[];
+  writing: Pending[] | null;
+  failures: number;
+  stopped: boolean;
+}
+
+/** Writes one batch: merge with stored spans, assemble, derive rows, replace. */
+export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[]): Promise<AssembledTrace[]> {
+  const merged = new Map<string, ClosedTrace>();
+  for (const tr of batch) {
+    const key = traceKeyString(tr);
+    const prev = merged.get(key);
+    if (prev) prev.spans = prev.spans.concat(tr.spans);
+    else merged.set(key, { ...tr });
+  }
+  const stored = await deps.store.storedSpans([...merged.values()].map(({ tenant, traceId }) => ({ tenant, traceId })));
+  const traces: AssembledTrace[] = [];
+  const rows: TraceRows[] = [];
+  for (const [key, tr] of merged) {
+    const before = stored.get(key);
+    // Stored spans first: a re-sent duplicate keeps the version already written.
+    const trace = assembleTrace(before ? before.concat(tr.spans) : tr.spans, before ? 1 : 0);
+    traces.push(trace);
+    rows.push(await deps.rowsOf(trace));
+  }
+  await deps.store.replaceTraces(rows);
+  return traces;
+}
+
+export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: ViewWriterDeps): ActorRef<ViewWriterMsg> {
+  let self: ActorRef<ViewWriterMsg>;
+
+  const startFlush = (state: State): void => {
+    if (state.writing || state.queue.length === 0 || state.stopped) return;
+    const take: Pending[] = [];
+    let spans = 0;
+    while (state.queue.length > 0 && (take.length === 0 || spans + state.queue[0].spans <= deps.maxBatchSpans)) {
+      const p = state.queue.shift()!;
+      take.push(p);
+      spans += p.spans;
+    }
+    state.writing = take;
+    writeTraces(deps, take.flatMap((p) => p.traces))
+      .then((traces) => {
+        deps.onWritten?.(traces);
+        tell(self, { type: 'FlushDone', ok: true });
+      })
+      .catch((err) => {
+        deps.logger.warn({ err, traces: take.reduce((n, p) => n + p.traces.length, 0) }, 'view store write failed; will retry');
+        tell(self, { type: 'FlushDone', ok: false });
+      });
+  };
+
+  const handle = (state: State, msg: ViewWriterMsg): State => {
+    switch (msg.type) {
+      case 'WriteTraces':
+        if (state.stopped) {
+          tell(msg.replyTo, { type: 'WriteFailed', batchId: msg.batchId });
+          break;
+        }
+        state.queue.push({
+          replyTo: msg.replyTo,
+          batchId: msg.batchId,
+          traces: msg.traces,
+          spans: msg.traces.reduce((n, t) => n + t.spans.length, 0),
+        });
+        startFlush(state);
+        break;
+      case 'FlushDone': {
+        const done = state.writing ?? [];
+        state.writing = null;
+        if (msg.ok) {
+          state.failures = 0;
+          for (const p of done) tell(p.replyTo, { type: 'TracesWritten', batchId: p.batchId });
+          startFlush(state);
+        } else {
+          // Keep the batch, in order, and back off: the store (e.g. PostgreSQL) may be restarting.
+          state.queue.unshift(...done);
+          state.failures++;
+          const delay = Math.min(5000, 100 * 2 ** Math.min(state.failures, 6));
+          setTimeout(() => tell(self, { type: 'RetryFlush' }), delay).unref();
+        }
+        break;
+      }
+      case 'RetryFlush':
+        startFlush(state);
+        break;
+      case 'Stop':
+        state.stopped = true;
+        for (const p of state.queue) tell(p.replyTo, { type: 'WriteFailed', batchId: p.batchId });
+        state.queue = [];
+        break;
+    }
+    return state;
+  };
+
+  self = spawnActor<State, ViewWriterMsg>(parent, {
+    name: 'view-writer',
+    initialState: { queue: [], writing: null, failures: 0, stopped: false },
+    handle,
+    onCrash: 'resume',
+    logger: deps.logger,
+  });
+  return self;
+}

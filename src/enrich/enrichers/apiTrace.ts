@@ -1,0 +1,91 @@
+// API traces (Hypertrace's ApiTraceGraph): API nodes and the edges between them.
+// A node starts at each API-entry span and takes its descendants breadth-first, keeping an
+// API-exit child without descending into it and leaving an API-entry child to its own node.
+// Beyond Hypertrace, every span ends up in exactly one node: a root that is not an API entry
+// (an exit or an internal span: client-only callers, broken traces) heads a node without an entry
+// span, and a span left under an exit (a non-entry child of an exit that also calls an entry)
+// joins its parent's node.
+
+import type { Enricher } from '../enricher.ts';
+import type { ApiNode, ApiNodeEdge, EnrichedTrace } from '../types.ts';
+
+// Module-level helpers rather than closures: this runs for every trace.
+
+function addToNode(trace: EnrichedTrace, index: number, i: number): void {
+  const node = trace.apiNodes[index];
+  trace.enriched.apiNode[i] = index;
+  trace.enriched.apiEntry[i] = node.entry;
+  node.spans.push(i);
+  if (trace.enriched.apiBoundary[i] === 'EXIT') node.exits.push(i);
+}
+
+function growNode(trace: EnrichedTrace, head: number, isEntry: boolean): void {
+  const index = trace.apiNodes.length;
+  trace.apiNodes.push({ head, entry: isEntry ? head : -1, spans: [], exits: [], exitCalls: 0, calleeNameCount: {}, errorSpanCount: 0 });
+  const { children } = trace;
+  const { apiBoundary } = trace.enriched;
+  addToNode(trace, index, head);
+  const queue = [head];
+  for (let q = 0; q < queue.length; q++) {
+    const kids = children[queue[q]];
+    for (let k = 0; k < kids.length; k++) {
+      const c = kids[k];
+      if (apiBoundary[c] === 'ENTRY') continue;
+      addToNode(trace, index, c);
+      if (apiBoundary[c] !== 'EXIT') queue.push(c);
+    }
+  }
+}
+
+function addEdge(trace: EnrichedTrace, kind: ApiNodeEdge['kind'], from: number, to: number, incoming: Uint8Array, outgoing: Uint8Array): void {
+  const { apiNode } = trace.enriched;
+  trace.apiEdges.push({ kind, fromSpan: from, toSpan: to, fromNode: apiNode[from], toNode: apiNode[to] });
+  outgoing[from] = 1;
+  incoming[to] = 1;
+}
+
+/** Fills apiNodes, apiEdges, the apiNode/apiEntry columns and the edge-less entry/exit lists. */
+export function buildApiTrace(trace: EnrichedTrace): void {
+  const { children, parent, spans, roots } = trace;
+  const { apiBoundary, apiNode } = trace.enriched;
+  const n = spans.length;
+  trace.apiNodes = [];
+  trace.apiEdges = [];
+
+  // Spans are in breadth-first order, so nodes come out in that order too.
+  for (let i = 0; i < n; i++) if (apiBoundary[i] === 'ENTRY') growNode(trace, i, true);
+  for (let r = 0; r < roots.length; r++) if (apiNode[roots[r]] === -1) growNode(trace, roots[r], false);
+  for (let i = 0; i < n; i++) if (apiNode[i] === -1) addToNode(trace, apiNode[parent[i]], i);
+
+  const incoming = new Uint8Array(n);
+  const outgoing = new Uint8Array(n);
+  const nodes: ApiNode[] = trace.apiNodes;
+  for (let k = 0; k < nodes.length; k++) {
+    const node = nodes[k];
+    for (const exit of node.exits) {
+      for (const c of children[exit]) if (apiBoundary[c] === 'ENTRY') addEdge(trace, 'EXIT_ENTRY', exit, c, incoming, outgoing);
+    }
+    // Proxies such as Istio or Kong emit only entry spans: link entry to entry across services.
+    const entry = node.entry;
+    if (entry !== -1) {
+      for (const c of children[entry]) {
+        if (apiBoundary[c] === 'ENTRY' && spans[c].serviceName !== spans[entry].serviceName) addEdge(trace, 'ENTRY_ENTRY', entry, c, incoming, outgoing);
+      }
+    }
+  }
+
+  trace.entriesWithoutIncoming = [];
+  trace.exitsWithoutOutgoing = [];
+  for (let i = 0; i < n; i++) {
+    if (apiBoundary[i] === 'ENTRY' && !incoming[i]) trace.entriesWithoutIncoming.push(i);
+    else if (apiBoundary[i] === 'EXIT' && !outgoing[i]) trace.exitsWithoutOutgoing.push(i);
+  }
+}
+
+export const apiTraceEnricher: Enricher = {
+  name: 'ApiTrace',
+  dependsOn: ['ApiBoundary'],
+  enrich({ trace }) {
+    buildApiTrace(trace);
+  },
+};

@@ -1,0 +1,80 @@
+// The all-or-nothing JSON receivers: Zipkin v2 (`POST /api/v2/spans`, 202 as Zipkin answers)
+// and the Jaeger UI JSON import (mounted by the node on its main HTTP port). One invalid span
+// refuses the whole request with 400 and nothing is appended.
+
+import type { ServerResponse } from 'node:http';
+import { TesseraError, asTesseraError } from '../errors.ts';
+import type { Span } from '../model/span.ts';
+import {
+  type HandlerOptions, type RequestHandler, TENANT_HEADER, jsonErrorBody, logUnexpected, mediaTypeOf, methodNotAllowed,
+  pathOf, readBody, refusalsOf, sendError, tenantOf,
+} from './http-edge.ts';
+import { decodeJaegerUiJson } from './jaeger-ui-json.ts';
+import { decodeZipkinJson } from './zipkin-json.ts';
+
+export const ZIPKIN_SPANS_PATH = '/api/v2/spans';
+
+interface JsonReceiver {
+  name: string;
+  /** Serve only this path (undefined: whatever path the handler is mounted on). */
+  path?: string;
+  decode(body: Buffer, tenant: string): Span[];
+  succeed(res: ServerResponse, spans: Span[]): void;
+}
+
+/** Zipkin v2 JSON spans endpoint as a node `http` handler (serves only `/api/v2/spans`). */
+export function buildZipkinHandler(opts: HandlerOptions): RequestHandler {
+  return buildJsonHandler(opts, {
+    name: 'zipkin',
+    path: ZIPKIN_SPANS_PATH,
+    decode: decodeZipkinJson,
+    succeed: (res) => {
+      res.writeHead(202, { 'content-length': 0 });
+      res.end();
+    },
+  });
+}
+
+/**
+ * Jaeger UI JSON import (`{data:[{traceID, spans, processes}]}`) as a node `http` handler for
+ * any path; answers 200 with `{"spans": n, "traces": n}` once every span is in the span log.
+ */
+export function buildJaegerImportHandler(opts: HandlerOptions): RequestHandler {
+  return buildJsonHandler(opts, {
+    name: 'jaeger-import',
+    decode: decodeJaegerUiJson,
+    succeed: (res, spans) => {
+      const body = JSON.stringify({ spans: spans.length, traces: new Set(spans.map((s) => s.traceId)).size });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    },
+  });
+}
+
+const JSON_TYPES = new Set(['', 'application/json', 'text/json']);
+
+function buildJsonHandler(opts: HandlerOptions, receiver: JsonReceiver): RequestHandler {
+  const refusals = refusalsOf(opts);
+  return (req, res) => {
+    const answer = async () => {
+      if (receiver.path !== undefined && pathOf(req) !== receiver.path) {
+        throw new TesseraError('NOT_FOUND', `no ${receiver.name} endpoint at ${pathOf(req)}; spans go to POST ${receiver.path}`);
+      }
+      if (req.method !== 'POST') throw methodNotAllowed(req, res, 'POST');
+      if (!JSON_TYPES.has(mediaTypeOf(req))) {
+        throw new TesseraError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${JSON.stringify(mediaTypeOf(req))} is not supported; use application/json`);
+      }
+      const tenant = tenantOf(req.headers[TENANT_HEADER], opts.defaultTenant);
+      const body = await readBody(req, opts.maxBodyBytes);
+      const spans = receiver.decode(body, tenant);
+      if (spans.length > 0) await opts.sink.accept(spans);
+      receiver.succeed(res, spans);
+    };
+    answer().catch((caught: unknown) => {
+      const err = asTesseraError(caught);
+      refusals.refuse(receiver.name, err.code, err.message);
+      logUnexpected(opts.logger, receiver.name, err);
+      sendError(res, err, 'application/json', jsonErrorBody(err));
+    });
+  };
+}

@@ -1,0 +1,162 @@
+// The queue between the trace generator and the requests: whole traces go in, batches of
+// spans come out. Fault shapes are applied here, on request: one span of some traces held back
+// until after the assembly window (late), some spans sent twice (duplicates), a trace's spans
+// shuffled (out of order), and one huge trace first.
+
+import type { TraceGenerator } from './generator.ts';
+import type { Manifest } from './manifest.ts';
+import type { GenSpan, GenTrace } from './model.ts';
+import { Rng } from './rng.ts';
+import type { RunCounters } from './stats.ts';
+
+export interface FaultOptions {
+  /** Fraction of traces with one span sent `lateAfterMs` after the rest. */
+  lateFraction: number;
+  lateAfterMs: number;
+  /** Fraction of spans sent a second time, about a second later. */
+  duplicateFraction: number;
+  /** Shuffle each trace's spans before they are queued. */
+  outOfOrder: boolean;
+  /** Spans of one huge trace generated first; 0 for none. */
+  hugeTrace: number;
+}
+
+export const NO_FAULTS: FaultOptions = { lateFraction: 0, lateAfterMs: 7_000, duplicateFraction: 0, outOfOrder: false, hugeTrace: 0 };
+
+const DUPLICATE_AFTER_MS = 1_000;
+
+/** Spans to send in one request; `owners[i]` is span i's manifest index, -1 for a duplicate copy. */
+export interface Batch {
+  spans: GenSpan[];
+  owners: number[];
+}
+
+interface Delayed {
+  dueMs: number;
+  span: GenSpan;
+  owner: number;
+}
+
+export class SpanFeed {
+  private spans: GenSpan[] = [];
+  private owners: number[] = [];
+  private head = 0;
+  private readonly delayed: Delayed[] = [];
+  private delayedHead = 0;
+  private readonly rng: Rng;
+  private hugePending: boolean;
+
+  constructor(
+    private readonly generator: TraceGenerator,
+    private readonly faults: FaultOptions,
+    private readonly manifest: Manifest | null,
+    private readonly counters: RunCounters,
+    seed: number | string,
+  ) {
+    this.rng = new Rng(`faults:${seed}`);
+    this.hugePending = faults.hugeTrace > 0;
+  }
+
+  /** Spans ready to send now. */
+  get queued(): number {
+    return this.spans.length - this.head;
+  }
+
+  /** Spans held back (late or duplicate) and not yet due. */
+  get delayedCount(): number {
+    return this.delayed.length - this.delayedHead;
+  }
+
+  /** When the next held-back span is due (performance.now() ms), or Infinity. */
+  get nextDueMs(): number {
+    return this.delayedHead < this.delayed.length ? this.delayed[this.delayedHead].dueMs : Infinity;
+  }
+
+  /** Generates one trace ending at `nowUs` and queues its spans; `nowMs` is performance.now(). */
+  addTrace(nowUs: number, nowMs: number): GenTrace {
+    let trace: GenTrace;
+    if (this.hugePending) {
+      this.hugePending = false;
+      trace = this.generator.huge(nowUs, this.faults.hugeTrace);
+    } else {
+      trace = this.generator.next(nowUs);
+    }
+    this.counters.tracesGenerated++;
+    this.counters.spansGenerated += trace.spans.length;
+    const owner = this.manifest === null ? -1 : this.manifest.add(trace);
+    const spans = this.faults.outOfOrder ? this.shuffled(trace.spans) : trace.spans;
+    // The late span is never the root: a late root would read as a different fault (no root).
+    const late = spans.length > 1 && this.rng.chance(this.faults.lateFraction) ? this.pickNonRoot(spans) : null;
+    for (const s of spans) {
+      if (s === late) {
+        this.delayed.push({ dueMs: nowMs + this.faults.lateAfterMs, span: s, owner });
+        this.counters.spansLate++;
+      } else {
+        this.spans.push(s);
+        this.owners.push(owner);
+      }
+      if (this.rng.chance(this.faults.duplicateFraction)) {
+        this.delayed.push({ dueMs: nowMs + DUPLICATE_AFTER_MS, span: s, owner: -1 });
+        this.counters.spansDuplicated++;
+      }
+    }
+    return trace;
+  }
+
+  /** Moves held-back spans that are due into the send queue, ahead of everything else. */
+  releaseDue(nowMs: number): void {
+    if (this.delayedHead >= this.delayed.length || this.delayed[this.delayedHead].dueMs > nowMs) return;
+    this.compact();
+    const dueSpans: GenSpan[] = [];
+    const dueOwners: number[] = [];
+    // Late spans are due later than the duplicates queued after them, so scan the whole list.
+    const keep: Delayed[] = [];
+    for (let i = this.delayedHead; i < this.delayed.length; i++) {
+      const d = this.delayed[i];
+      if (d.dueMs <= nowMs) {
+        dueSpans.push(d.span);
+        dueOwners.push(d.owner);
+      } else {
+        keep.push(d);
+      }
+    }
+    this.delayed.length = 0;
+    this.delayedHead = 0;
+    this.delayed.push(...keep);
+    this.delayed.sort((a, b) => a.dueMs - b.dueMs);
+    this.spans = dueSpans.concat(this.spans);
+    this.owners = dueOwners.concat(this.owners);
+  }
+
+  /** Takes up to `n` queued spans. */
+  take(n: number): Batch {
+    const end = Math.min(this.head + n, this.spans.length);
+    const batch = { spans: this.spans.slice(this.head, end), owners: this.owners.slice(this.head, end) };
+    this.head = end;
+    if (this.head > 65_536) this.compact();
+    return batch;
+  }
+
+  private compact(): void {
+    if (this.head === 0) return;
+    this.spans = this.spans.slice(this.head);
+    this.owners = this.owners.slice(this.head);
+    this.head = 0;
+  }
+
+  private shuffled(spans: GenSpan[]): GenSpan[] {
+    const out = spans.slice();
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = this.rng.int(i + 1);
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
+  }
+
+  private pickNonRoot(spans: GenSpan[]): GenSpan {
+    for (;;) {
+      const s = this.rng.pick(spans);
+      if (s.parentSpanId !== '') return s;
+    }
+  }
+}

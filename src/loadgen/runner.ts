@@ -1,0 +1,246 @@
+// One load run: paces trace generation and requests to the target rate, keeps at most
+// `concurrency` requests in flight, retries retryable answers with back-off, and counts
+// everything. Pacing is by production: a request leaves when the pacer has allowed its spans
+// (or its traces), or earlier with what is ready once `lingerMs` has passed since the last one.
+
+import type { Batch, FaultOptions } from './feed.ts';
+import { SpanFeed } from './feed.ts';
+import { type GeneratorOptions, TraceGenerator } from './generator.ts';
+import { Manifest } from './manifest.ts';
+import type { GenSpan } from './model.ts';
+import { Pacer } from './pacer.ts';
+import { RunCounters } from './stats.ts';
+import type { Transport } from './transport/api.ts';
+
+export interface RunOptions {
+  /** Units per second (see rateUnit); 0 = as fast as the receiver answers. */
+  rate: number;
+  rateUnit: 'spans' | 'traces';
+  durationMs: number;
+  rampMs: number;
+  /** Spans per request. */
+  batchSpans: number;
+  concurrency: number;
+  maxRetries: number;
+  /** Send a partial batch when this long has passed since the last request. */
+  lingerMs: number;
+  /** Largest retry back-off, whatever Retry-After says. */
+  maxBackoffMs: number;
+  generator: Partial<GeneratorOptions>;
+  faults: FaultOptions;
+  /** Keep the per-trace manifest (needed by --verify and --manifest; costs ~150 B/trace). */
+  keepManifest: boolean;
+}
+
+export interface RunResult {
+  counters: RunCounters;
+  manifest: Manifest | null;
+  /** Length of the paced phase; the achieved rate is what was sent during it. */
+  pacedMs: number;
+  spansSentPaced: number;
+  tracesPaced: number;
+  /** Whole run, including sending queued, late and duplicate spans after the paced phase. */
+  elapsedMs: number;
+  seed: number | string;
+}
+
+export type Encoder = (spans: readonly GenSpan[]) => Uint8Array | string;
+
+const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+export class LoadRunner {
+  readonly counters = new RunCounters();
+  private readonly feed: SpanFeed;
+  private readonly manifest: Manifest | null;
+  private readonly pacer: Pacer;
+  private wake: (() => void) | null = null;
+  private stopping = false;
+  private readonly tasks = new Set<Promise<void>>();
+
+  constructor(
+    private readonly opts: RunOptions,
+    private readonly transport: Transport,
+    private readonly encode: Encoder,
+  ) {
+    this.manifest = opts.keepManifest ? new Manifest() : null;
+    const generator = new TraceGenerator(opts.generator);
+    this.feed = new SpanFeed(generator, opts.faults, this.manifest, this.counters, opts.generator.seed ?? 1);
+    this.pacer = new Pacer(opts.rate, opts.rampMs);
+  }
+
+  /** Ends the paced phase early (SIGINT); queued and held-back spans are still sent. */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  async run(): Promise<RunResult> {
+    const start = performance.now();
+    const endAt = start + this.opts.durationMs;
+    const B = this.opts.batchSpans;
+    let lastSend = start;
+    let generatedTraces = 0;
+    let sentUnits = 0; // spans (spans mode) or traces generated (traces mode)
+    let forgiven = 0;
+    const maxLag = Math.max(B, this.opts.rate); // never burst more than ~1 s of backlog
+
+    while (!this.stopping) {
+      const now = performance.now();
+      if (now >= endAt) break;
+      this.feed.releaseDue(now);
+      const allowedRaw = this.pacer.allowedAt(now - start) - forgiven;
+      if (!this.pacer.unlimited && allowedRaw - sentUnits > maxLag) forgiven += allowedRaw - sentUnits - maxLag;
+      const allowed = this.pacer.allowedAt(now - start) - forgiven;
+
+      if (this.opts.rateUnit === 'traces') {
+        while (sentUnits < Math.floor(allowed) && (this.pacer.unlimited ? this.feed.queued < B : true)) {
+          this.feed.addTrace(nowUs(), now);
+          sentUnits++;
+          generatedTraces++;
+        }
+        while (this.counters.inFlight < this.opts.concurrency && this.feed.queued > 0
+          && (this.feed.queued >= B || now - lastSend >= this.opts.lingerMs)) {
+          this.dispatch(this.feed.take(B));
+          lastSend = now;
+        }
+      } else {
+        while (this.counters.inFlight < this.opts.concurrency) {
+          const n = this.pacer.unlimited ? B : Math.min(B, Math.floor(allowed - sentUnits));
+          if (n <= 0 || (n < B && now - lastSend < this.opts.lingerMs)) break;
+          while (this.feed.queued < n) {
+            this.feed.addTrace(nowUs(), now);
+            generatedTraces++;
+          }
+          this.dispatch(this.feed.take(n));
+          sentUnits += n;
+          lastSend = now;
+        }
+      }
+      await this.waitUntil(Math.min(endAt, this.nextWakeMs(start, sentUnits + forgiven, lastSend)));
+    }
+    const pacedMs = Math.min(performance.now(), endAt) - start;
+    let spansSentPaced: number;
+    if (this.opts.rateUnit === 'spans') {
+      // Spans the pacer released but that wait for a full batch or the linger time are due
+      // in the paced phase too: queue them now so they leave first in the drain.
+      const owed = this.pacer.unlimited ? 0 : Math.max(0, Math.floor(this.pacer.allowedAt(pacedMs) - forgiven - sentUnits));
+      while (this.feed.queued < owed) {
+        this.feed.addTrace(nowUs(), performance.now());
+        generatedTraces++;
+      }
+      spansSentPaced = this.counters.spansSent + owed;
+    } else {
+      spansSentPaced = this.counters.spansGenerated;
+    }
+    await this.drain();
+    return {
+      counters: this.counters, manifest: this.manifest, pacedMs, spansSentPaced, tracesPaced: generatedTraces,
+      elapsedMs: performance.now() - start, seed: this.opts.generator.seed ?? 1,
+    };
+  }
+
+  /** After the paced phase: send what is queued, then held-back spans as they fall due. */
+  private async drain(): Promise<void> {
+    for (;;) {
+      const now = performance.now();
+      this.feed.releaseDue(now);
+      while (this.counters.inFlight < this.opts.concurrency && this.feed.queued > 0) this.dispatch(this.feed.take(this.opts.batchSpans));
+      if (this.feed.queued === 0 && this.feed.delayedCount === 0 && this.counters.inFlight === 0) break;
+      await this.waitUntil(this.feed.queued > 0 ? Infinity : this.feed.nextDueMs);
+    }
+    await Promise.all(this.tasks);
+  }
+
+  private nextWakeMs(start: number, unitsDone: number, lastSend: number): number {
+    if (this.pacer.unlimited) return Infinity; // woken by completions
+    const unit = this.opts.rateUnit === 'traces' ? 1 : this.opts.batchSpans;
+    const full = start + this.pacer.timeFor(unitsDone + unit);
+    const linger = this.feed.queued > 0 || this.opts.rateUnit === 'spans' ? lastSend + this.opts.lingerMs : Infinity;
+    return Math.min(full, linger, this.feed.nextDueMs);
+  }
+
+  /** Waits until `atMs` (performance.now() time) or until a request completes. */
+  private waitUntil(atMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const delay = atMs - performance.now();
+      const timer = Number.isFinite(delay) ? setTimeout(() => this.fire(), Math.max(0, delay)) : null;
+      this.wake = () => {
+        if (timer !== null) clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      if (!Number.isFinite(delay) && this.counters.inFlight === 0 && this.feed.queued === 0 && this.feed.delayedCount === 0) this.fire();
+    });
+  }
+
+  private fire(): void {
+    this.wake?.();
+  }
+
+  private dispatch(batch: Batch): void {
+    const task = this.send(batch).finally(() => {
+      this.tasks.delete(task);
+      this.fire();
+    });
+    this.tasks.add(task);
+  }
+
+  private async send(batch: Batch): Promise<void> {
+    const c = this.counters;
+    const n = batch.spans.length;
+    const body = this.encode(batch.spans);
+    c.inFlight++;
+    c.spansSent += n;
+    c.bytesSent += typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        c.requestsSent++;
+        const t0 = performance.now();
+        const out = await this.transport.send(body);
+        if (out.kind === 'ok') {
+          c.latency.record(performance.now() - t0);
+          c.requestsAcked++;
+          c.spansAcked += n - out.rejectedSpans;
+          c.spansRejected += out.rejectedSpans;
+          this.settle(batch, out.rejectedSpans === 0);
+          return;
+        }
+        if (out.kind === 'retryable') {
+          c.countCode(c.retryable, out.code);
+          if (attempt < this.opts.maxRetries) {
+            c.retries++;
+            await backoff(attempt, out.retryAfterMs, this.opts.maxBackoffMs);
+            continue;
+          }
+          c.requestsFailed++;
+          c.spansFailed += n;
+        } else {
+          c.countCode(c.rejections, out.code);
+          c.requestsRejected++;
+          c.spansRejected += n;
+        }
+        this.settle(batch, false);
+        return;
+      }
+    } finally {
+      c.inFlight--;
+    }
+  }
+
+  /** Records the outcome per trace; a partial success taints every trace in the request. */
+  private settle(batch: Batch, ok: boolean): void {
+    const records = this.manifest?.records;
+    if (records === undefined) return;
+    for (const owner of batch.owners) {
+      if (owner < 0) continue;
+      if (ok) records[owner].acked++;
+      else records[owner].refused = true;
+    }
+  }
+}
+
+/** Exponential back-off with jitter (100 ms, 200 ms, ...), or the receiver's Retry-After. */
+function backoff(attempt: number, retryAfterMs: number | null, maxMs: number): Promise<void> {
+  const base = retryAfterMs ?? 100 * 2 ** attempt * (0.5 + Math.random() / 2);
+  return new Promise((resolve) => setTimeout(resolve, Math.min(maxMs, base)));
+}

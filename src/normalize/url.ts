@@ -1,0 +1,91 @@
+// URL helpers for the HTTP resolvers. Parsing goes through the WHATWG URL parser built into
+// Node (percent-encoding and dot segments normalized the way browsers do). A span's URL is
+// read by several resolvers in a row and the same URLs recur across spans, so the parts of
+// each parsed value are cached in a small bounded map.
+
+/** Relative values are resolved against this origin and only their path and query are used. */
+const RELATIVE_BASE = 'http://tessera.invalid';
+
+const SCHEME_PREFIX = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/;
+
+interface UrlParts {
+  /** "scheme://host..." that parses. */
+  absolute: boolean;
+  /** Lower-case scheme, '' unless absolute. */
+  scheme: string;
+  /** host[:port] (default port omitted), '' unless absolute. */
+  host: string;
+  /** Normalized path, "" → "/", trailing slashes stripped. */
+  path: string;
+  /** Query without "?". */
+  query: string;
+}
+
+const CACHE_LIMIT = 1024;
+const cache = new Map<string, UrlParts | null>();
+
+function partsOf(value: string): UrlParts | null {
+  const hit = cache.get(value);
+  if (hit !== undefined) return hit;
+  const parts = parse(value);
+  // Clearing at the bound keeps memory fixed without LRU bookkeeping on every read.
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(value, parts);
+  return parts;
+}
+
+function parse(value: string): UrlParts | null {
+  if (value === '') return null;
+  const absolute = SCHEME_PREFIX.test(value);
+  let url: URL;
+  try {
+    // A value starting with "/" is a path even when it starts with "//".
+    url = absolute ? new URL(value) : new URL(value.startsWith('/') ? RELATIVE_BASE + value : value, RELATIVE_BASE);
+  } catch {
+    return null;
+  }
+  return {
+    absolute,
+    scheme: absolute ? url.protocol.slice(0, -1) : '',
+    host: absolute ? url.host : '',
+    path: stripTrailingSlashes(url.pathname === '' ? '/' : url.pathname),
+    query: url.search.length <= 1 ? '' : url.search.slice(1),
+  };
+}
+
+/** Whether `value` is an absolute URL with an authority ("scheme://host...") that parses. */
+export function isAbsoluteUrl(value: string): boolean {
+  return partsOf(value)?.absolute === true;
+}
+
+/** Whether `value` parses as an absolute or relative URL. */
+export function isValidUrl(value: string): boolean {
+  return partsOf(value) !== null;
+}
+
+/** Drops trailing slashes; the root path "/" stays "/". */
+export function stripTrailingSlashes(path: string): string {
+  let end = path.length;
+  while (end > 1 && path.charCodeAt(end - 1) === 47 /* / */) end--;
+  return end === path.length ? path : path.slice(0, end);
+}
+
+/** The normalized path of a URL or path value ("" → "/"), trailing slashes stripped; '' if invalid. */
+export function pathOf(value: string): string {
+  return partsOf(value)?.path ?? '';
+}
+
+/** The query string of a URL or path value without the "?", or ''. */
+export function queryOf(value: string): string {
+  return partsOf(value)?.query ?? '';
+}
+
+/** The host[:port] of an absolute URL, or '' (default ports are omitted by the parser). */
+export function authorityOf(value: string): string {
+  return partsOf(value)?.host ?? '';
+}
+
+/** The lower-case scheme of an absolute URL, or ''. */
+export function schemeOf(value: string): string {
+  return partsOf(value)?.scheme ?? '';
+}

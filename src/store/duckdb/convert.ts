@@ -1,0 +1,94 @@
+// Values in and out of DuckDB by neutral column type: the write side (columnar data chunks
+// for the appender) and the read side, so both directions agree on one mapping.
+import {
+  BIGINT,
+  BLOB,
+  BOOLEAN,
+  DOUBLE,
+  DuckDBDataChunk,
+  LIST,
+  VARCHAR,
+  blobValue,
+  listValue,
+  type DuckDBAppender,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { TesseraError } from '../../errors.ts';
+import type { ViewRow, ViewValue } from '../api.ts';
+import type { ColumnType, ViewDef } from '../../views/schema.ts';
+
+/** Rows per data chunk: DuckDB's vector size. */
+const CHUNK_ROWS = 2048;
+
+const CHUNK_TYPES: Record<ColumnType, DuckDBType> = {
+  string: VARCHAR,
+  long: BIGINT,
+  double: DOUBLE,
+  boolean: BOOLEAN,
+  string_map: VARCHAR,
+  string_array: LIST(VARCHAR),
+  bytes: BLOB,
+};
+
+const asBigInt = (v: ViewValue): bigint => {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isFinite(v)) return BigInt(Math.trunc(v));
+  throw new TypeError(`not an integer: ${String(v)}`);
+};
+
+const toDuckDb: Record<ColumnType, (v: ViewValue) => DuckDBValue> = {
+  string: (v) => (typeof v === 'string' ? v : String(v)),
+  long: asBigInt,
+  double: (v) => Number(v),
+  boolean: (v) => v === true || v === 'true',
+  string_map: (v) => JSON.stringify(v),
+  // An empty list is stored as NULL and read back as []: most rows (space ids before
+  // enrichment) have none, and a null costs one bit.
+  string_array: (v) => ((v as string[]).length === 0 ? null : listValue(v as string[])),
+  bytes: (v) => blobValue(v as Uint8Array),
+};
+
+/**
+ * Appends rows of `view` through columnar data chunks: numbers and nulls are copied into
+ * DuckDB as whole vectors, so a row costs far less than one native call per column.
+ */
+export function rowsAppender(view: ViewDef): (ap: DuckDBAppender, rows: readonly ViewRow[]) => void {
+  const types = view.columns.map((c) => CHUNK_TYPES[c.type]);
+  const cols = view.columns.map((c) => ({ name: c.name, required: c.required === true, convert: toDuckDb[c.type] }));
+  return (ap, rows) => {
+    for (let from = 0; from < rows.length; from += CHUNK_ROWS) {
+      const n = Math.min(CHUNK_ROWS, rows.length - from);
+      const chunk = DuckDBDataChunk.create(types, n);
+      const values: DuckDBValue[] = new Array(n);
+      cols.forEach((c, ci) => {
+        for (let i = 0; i < n; i++) {
+          const v = rows[from + i][c.name];
+          if (v == null) {
+            if (c.required) throw new TesseraError('INVALID_ARGUMENT', `${view.name} row without ${c.name}`);
+            values[i] = null;
+          } else values[i] = c.convert(v);
+        }
+        chunk.setColumnValues(ci, values);
+      });
+      ap.appendDataChunk(chunk);
+    }
+  };
+}
+
+/** A DuckDB result value (from getRowObjectsJS) as the neutral type promises it. */
+export function fromDuckDb(type: ColumnType, v: unknown): unknown {
+  switch (type) {
+    case 'long':
+      if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
+      return v ?? null;
+    case 'string_map':
+      return typeof v === 'string' ? (JSON.parse(v) as Record<string, string>) : null;
+    case 'string_array':
+      return Array.isArray(v) ? v : [];
+    case 'bytes':
+      return v instanceof Uint8Array ? v : null;
+    default:
+      return v ?? null;
+  }
+}

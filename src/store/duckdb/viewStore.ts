@@ -1,0 +1,197 @@
+// The DuckDB view store: the embedded default (DESIGN §7). One database file; tables and
+// indexes rendered from src/views/schema.ts; writes through the appender inside one
+// transaction per batch (idempotent replace by tenant + trace id); reads on a small pool of
+// connections so a slow query never holds up the writer.
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { TesseraError, asTesseraError } from '../../errors.ts';
+import type { Span } from '../../model/span.ts';
+import { decodeSpanBatch } from '../codec.ts';
+import { traceKeyString, type TraceKey, type TraceRows, type ViewRow, type ViewStore } from '../api.ts';
+import type { ViewQuery, ViewQueryResult } from '../query.ts';
+import { VIEWS, rawTraceView, type ViewDef } from '../../views/schema.ts';
+import { createViewStatements, DUCKDB_TYPES, quoteIdent } from './ddl.ts';
+import { fromDuckDb, rowsAppender } from './convert.ts';
+import { renderQuery } from './sql.ts';
+
+export interface DuckDbViewStoreOptions {
+  /** Database file, or ':memory:'. */
+  path: string;
+  /** Read connections (default 2: one per core here). */
+  readers?: number;
+}
+
+/** A FIFO pool of connections: each runs one statement at a time. */
+class ConnectionPool {
+  private readonly idle: DuckDBConnection[];
+  private readonly waiting: ((c: DuckDBConnection) => void)[] = [];
+
+  constructor(conns: DuckDBConnection[]) {
+    this.idle = conns;
+  }
+
+  async use<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waiting.push(resolve)));
+    try {
+      return await fn(conn);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(conn);
+      else this.idle.push(conn);
+    }
+  }
+}
+
+const placeholders = (from: number, n: number): string => Array.from({ length: n }, (_, i) => `$${from + i}`).join(', ');
+
+/** Opens (and creates when missing) the store; ready to use when it resolves. */
+export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise<ViewStore> {
+  const instance = await DuckDBInstance.create(opts.path);
+  const writer = await instance.connect();
+  const readers: DuckDBConnection[] = [];
+  for (let i = 0; i < (opts.readers ?? 2); i++) readers.push(await instance.connect());
+  const pool = new ConnectionPool(readers);
+  const appendRows = new Map(VIEWS.map((v) => [v.name, rowsAppender(v)]));
+  // Writes are serialized: one transaction at a time on the writer connection.
+  let writeChain: Promise<unknown> = Promise.resolve();
+  let closed = false;
+
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = writeChain.then(fn, fn);
+    writeChain = run.catch(() => undefined);
+    return run;
+  };
+  const assertOpen = (): void => {
+    if (closed) throw new TesseraError('UNAVAILABLE', 'the view store is closed');
+  };
+
+  async function init(): Promise<void> {
+    for (const view of VIEWS) {
+      for (const sql of createViewStatements(view)) await writer.run(sql);
+      await addMissingColumns(writer, view);
+    }
+  }
+
+  /** Which of these traces have rows already (their rawTraceView row), as key strings. */
+  async function existing(conn: DuckDBConnection, keys: readonly TraceKey[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    if (keys.length === 0) return found;
+    const ids = [...new Set(keys.map((k) => k.traceId))];
+    const rows = await conn.runAndReadAll(
+      `SELECT tenant_id, trace_id FROM ${quoteIdent(rawTraceView.name)} WHERE trace_id IN (${placeholders(1, ids.length)})`,
+      ids,
+    );
+    for (const [tenant, traceId] of rows.getRows()) found.add(traceKeyString({ tenant: String(tenant), traceId: String(traceId) }));
+    return found;
+  }
+
+  async function deleteTraces(keys: TraceKey[]): Promise<void> {
+    const byTenant = new Map<string, string[]>();
+    for (const k of keys) byTenant.set(k.tenant, [...(byTenant.get(k.tenant) ?? []), k.traceId]);
+    for (const view of VIEWS) {
+      for (const [tenant, ids] of byTenant) {
+        await writer.run(
+          `DELETE FROM ${quoteIdent(view.name)} WHERE tenant_id = $1 AND trace_id IN (${placeholders(2, ids.length)})`,
+          [tenant, ...ids],
+        );
+      }
+    }
+  }
+
+  async function replaceTraces(batch: readonly TraceRows[]): Promise<void> {
+    assertOpen();
+    if (batch.length === 0) return;
+    // The last rows given for a trace win, as if written one after the other.
+    const byKey = new Map<string, TraceRows>();
+    for (const t of batch) byKey.set(traceKeyString(t.key), t);
+    const traces = [...byKey.values()];
+    await serialized(async () => {
+      await writer.run('BEGIN TRANSACTION');
+      try {
+        const present = await existing(writer, traces.map((t) => t.key));
+        if (present.size > 0) await deleteTraces(traces.map((t) => t.key).filter((k) => present.has(traceKeyString(k))));
+        for (const view of VIEWS) {
+          const rows = traces.flatMap((t) => t.views[view.name] ?? []);
+          if (rows.length === 0) continue;
+          const ap = await writer.createAppender(view.name);
+          try {
+            appendRows.get(view.name)!(ap, rows);
+          } finally {
+            ap.closeSync();
+          }
+        }
+        await writer.run('COMMIT');
+      } catch (err) {
+        await writer.run('ROLLBACK').catch(() => undefined);
+        throw asTesseraError(err);
+      }
+    });
+  }
+
+  async function storedSpans(keys: readonly TraceKey[]): Promise<Map<string, Span[]>> {
+    assertOpen();
+    const out = new Map<string, Span[]>();
+    if (keys.length === 0) return out;
+    const wanted = new Set(keys.map(traceKeyString));
+    const ids = [...new Set(keys.map((k) => k.traceId))];
+    const reader = await pool.use((c) =>
+      c.runAndReadAll(
+        `SELECT tenant_id, trace_id, span_batch FROM ${quoteIdent(rawTraceView.name)} WHERE trace_id IN (${placeholders(1, ids.length)})`,
+        ids,
+      ),
+    );
+    for (const [tenant, traceId, blob] of reader.getRowsJS()) {
+      const key = traceKeyString({ tenant: String(tenant), traceId: String(traceId) });
+      if (wanted.has(key) && blob instanceof Uint8Array) out.set(key, decodeSpanBatch(blob));
+    }
+    return out;
+  }
+
+  async function query(q: ViewQuery): Promise<ViewQueryResult> {
+    assertOpen();
+    const rendered = renderQuery(q);
+    try {
+      return await pool.use(async (c) => {
+        const reader = await c.runAndReadAll(rendered.sql, rendered.params);
+        const rows = reader.getRowObjectsJS().map((raw) => {
+          const row: Record<string, unknown> = {};
+          for (const [as, type] of rendered.types) row[as] = fromDuckDb(type, raw[as]);
+          return row;
+        });
+        if (!rendered.count) return { rows };
+        const counted = await c.runAndReadAll(rendered.count.sql, rendered.count.params);
+        return { rows, total: Number(counted.getRows()[0][0]) };
+      });
+    } catch (err) {
+      throw queryError(err);
+    }
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    await writeChain;
+    for (const c of [writer, ...readers]) c.closeSync();
+    instance.closeSync();
+  }
+
+  await init();
+  return { init, replaceTraces, storedSpans, query, close };
+}
+
+/** Adds columns a newer schema declares to a table created by an older build. */
+async function addMissingColumns(conn: DuckDBConnection, view: ViewDef): Promise<void> {
+  const reader = await conn.runAndReadAll(`SELECT column_name FROM information_schema.columns WHERE table_name = $1`, [view.name]);
+  const have = new Set(reader.getRows().map(([name]) => String(name)));
+  for (const c of view.columns) {
+    if (have.has(c.name)) continue;
+    await conn.run(`ALTER TABLE ${quoteIdent(view.name)} ADD COLUMN ${quoteIdent(c.name)} ${DUCKDB_TYPES[c.type]}`);
+  }
+}
+
+/** DuckDB's complaints about a bad pattern or value are the caller's mistake, not ours. */
+function queryError(err: unknown): TesseraError {
+  if (err instanceof TesseraError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/^(Invalid Input|Conversion|Binder) Error/.test(message)) return new TesseraError('BAD_QUERY', message, { cause: err });
+  return asTesseraError(err);
+}
