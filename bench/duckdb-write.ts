@@ -49,68 +49,77 @@ function synthTrace(n: number): Span[] {
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** Wall and CPU time of a phase: CPU (all threads, DuckDB's included) is steadier on a shared machine. */
+async function timed(fn: () => unknown): Promise<{ wallMs: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  await fn();
+  const used = process.cpuUsage(cpu);
+  return { wallMs: performance.now() - t, cpuMs: (used.user + used.system) / 1000 };
+}
+const line = (n: number, p: { wallMs: number; cpuMs: number }, unit = 'spans/s') =>
+  `${fmt(rate(n, p.wallMs)).padStart(9)} ${unit} wall, ${fmt(rate(n, p.cpuMs)).padStart(9)} ${unit} per CPU-second`;
+
 const traces = Array.from({ length: Math.ceil(totalSpans / perTrace) }, (_, n) => assembleTrace(synthTrace(n)));
 const spans = traces.length * perTrace;
 
-let t0 = performance.now();
-const rows: TraceRows[] = traces.map(traceRows);
-const rowsMs = performance.now() - t0;
+let rows: TraceRows[] = [];
+const rowsTime = await timed(() => (rows = traces.map(traceRows)));
 const rowCount = rows.reduce((n, r) => n + Object.values(r.views).reduce((m, v) => m + v.length, 0), 0);
+const batches = (list: TraceRows[]) => Array.from({ length: Math.ceil(list.length / tracesPerBatch) }, (_, i) => list.slice(i * tracesPerBatch, (i + 1) * tracesPerBatch));
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-duckdb-'));
 try {
-  // Ceiling: the raw appender into the same tables, no index, one transaction per batch.
+  // Ceiling: the same appends into the same tables with no index, no delete, no existence check.
   const inst = await DuckDBInstance.create(join(dir, 'ceiling.duckdb'));
   const conn = await inst.connect();
   for (const v of VIEWS) await conn.run(createViewStatements({ ...v, lookupColumns: [] })[0]);
   const appenders = VIEWS.map((v) => ({ v, append: rowsAppender(v) }));
-  t0 = performance.now();
-  for (let b = 0; b < rows.length; b += tracesPerBatch) {
-    await conn.run('BEGIN TRANSACTION');
-    for (const { v, append } of appenders) {
-      const ap = await conn.createAppender(v.name);
-      append(ap, rows.slice(b, b + tracesPerBatch).flatMap((r) => r.views[v.name]));
-      ap.closeSync();
+  const ceiling = await timed(async () => {
+    for (const batch of batches(rows)) {
+      await conn.run('BEGIN TRANSACTION');
+      for (const { v, append } of appenders) {
+        const ap = await conn.createAppender(v.name);
+        append(ap, batch.flatMap((r) => r.views[v.name]));
+        ap.closeSync();
+      }
+      await conn.run('COMMIT');
     }
-    await conn.run('COMMIT');
-  }
-  const ceilingMs = performance.now() - t0;
+  });
   conn.closeSync();
   inst.closeSync();
 
   const path = join(dir, 'views.duckdb');
   const store = await openDuckDbViewStore({ path });
-  t0 = performance.now();
-  for (let b = 0; b < rows.length; b += tracesPerBatch) await store.replaceTraces(rows.slice(b, b + tracesPerBatch));
-  const writeMs = performance.now() - t0;
-
-  // The same traces again: every batch now deletes before it appends.
+  const write = await timed(async () => {
+    for (const batch of batches(rows)) await store.replaceTraces(batch);
+  });
+  // The same traces again: every batch now deletes before it appends (late spans, redelivery).
   const again = rows.slice(0, Math.min(rows.length, 2000));
-  t0 = performance.now();
-  for (let b = 0; b < again.length; b += tracesPerBatch) await store.replaceTraces(again.slice(b, b + tracesPerBatch));
-  const rewriteMs = performance.now() - t0;
-
-  const probe = traces[traces.length >> 1];
-  t0 = performance.now();
+  const rewrite = await timed(async () => {
+    for (const batch of batches(again)) await store.replaceTraces(batch);
+  });
   const lookups = 20;
-  for (let i = 0; i < lookups; i++) {
-    await store.query({
-      view: 'spanEventView', tenant: '__default', limit: 1000,
-      select: [{ as: 'id', ref: { column: 'span_id' } }, { as: 'tags', ref: { column: 'tags' } }],
-      where: [{ op: 'eq', ref: { column: 'trace_id' }, value: probe.traceId }],
-    });
-  }
-  const lookupMs = (performance.now() - t0) / lookups;
+  const probe = traces[traces.length >> 1];
+  const lookup = await timed(async () => {
+    for (let i = 0; i < lookups; i++) {
+      await store.query({
+        view: 'spanEventView', tenant: '__default', limit: 1000,
+        select: [{ as: 'id', ref: { column: 'span_id' } }, { as: 'tags', ref: { column: 'tags' } }],
+        where: [{ op: 'eq', ref: { column: 'trace_id' }, value: probe.traceId }],
+      });
+    }
+  });
   await store.close();
   const bytes = statSync(path).size;
 
-  console.log(`DuckDB view store write (${fmt(spans)} spans in ${fmt(traces.length)} traces, ${tracesPerBatch} traces per batch)`);
-  console.log(`  traceRows:            ${fmt(rate(spans, rowsMs))} spans/s (${fmt(rate(rowCount, rowsMs))} rows/s)`);
-  console.log(`  ceiling (appender):   ${fmt(rate(spans, ceilingMs))} spans/s (${fmt(rate(rowCount, ceilingMs))} rows/s)`);
-  console.log(`  replaceTraces:        ${fmt(rate(spans, writeMs))} spans/s (${fmt(rate(rowCount, writeMs))} rows/s), ${((ceilingMs / writeMs) * 100).toFixed(0)}% of the ceiling`);
-  console.log(`  re-write (replace):   ${fmt(rate(again.length * perTrace, rewriteMs))} spans/s`);
-  console.log(`  trace-id lookup:      ${lookupMs.toFixed(2)} ms for ${perTrace} spans among ${fmt(spans)}`);
-  console.log(`  on disk:              ${fmt(Math.round(bytes / spans))} bytes per span (views + encoded spans)`);
+  console.log(`DuckDB view store write: ${fmt(spans)} spans in ${fmt(traces.length)} traces (${fmt(rowCount)} view rows), ${tracesPerBatch} traces per batch`);
+  console.log(`  traceRows              ${line(spans, rowsTime)}`);
+  console.log(`  ceiling (appends only) ${line(spans, ceiling)}`);
+  console.log(`  replaceTraces          ${line(spans, write)}  = ${((ceiling.wallMs / write.wallMs) * 100).toFixed(0)}% of the ceiling (wall)`);
+  console.log(`  re-write (replace)     ${line(again.length * perTrace, rewrite)}`);
+  console.log(`  trace-id lookup        ${(lookup.wallMs / lookups).toFixed(2)} ms for one trace's ${perTrace} spans among ${fmt(spans)}`);
+  console.log(`  on disk                ${fmt(Math.round(bytes / spans))} bytes per span (all views + encoded spans)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

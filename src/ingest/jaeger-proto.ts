@@ -67,10 +67,11 @@ export function decodeJaegerPostSpans(buf: Uint8Array, tenant: string): Span[] {
 }
 
 function toSpan(pb: PbSpan, batchProcess: PbProcess | undefined, tenant: string, where: string): Span | string {
-  const rawSpanId = hexOf(pb.spanId.subarray(0, 32));
-  const spanId = pb.spanId.length === 8 ? normalizeSpanId(rawSpanId) : '';
+  const spanIdBytes = bytesOf(pb.spanId);
+  const rawSpanId = hexOf(spanIdBytes.subarray(0, 32));
+  const spanId = spanIdBytes.length === 8 ? normalizeSpanId(rawSpanId) : '';
   if (!spanId) return spanProblem(where, rawSpanId, 'span_id', 'must be 8 bytes, not all zero');
-  const traceId = idOfTrace(pb.traceId);
+  const traceId = idOfTrace(bytesOf(pb.traceId));
   if (!traceId) return spanProblem(where, spanId, 'trace_id', 'must be 8 or 16 bytes, not all zero');
   if (!pb.startTime) return spanProblem(where, spanId, 'start_time', 'is missing');
   const startUs = usOf(pb.startTime);
@@ -78,8 +79,9 @@ function toSpan(pb: PbSpan, batchProcess: PbProcess | undefined, tenant: string,
   if (durationUs < 0) return spanProblem(where, spanId, 'duration', 'is negative (end before start)');
   const links: SpanLink[] = [];
   for (const ref of pb.references) {
-    const refTrace = idOfTrace(ref.traceId);
-    const refSpan = ref.spanId.length === 8 ? normalizeSpanId(hexOf(ref.spanId)) : '';
+    const refTrace = idOfTrace(bytesOf(ref.traceId));
+    const refSpanBytes = bytesOf(ref.spanId);
+    const refSpan = refSpanBytes.length === 8 ? normalizeSpanId(hexOf(refSpanBytes)) : '';
     if (!refTrace || !refSpan) return spanProblem(where, spanId, 'references', 'hold an invalid trace_id or span_id');
     links.push({ traceId: refTrace, spanId: refSpan, refType: ref.refType === 1 ? 'FOLLOWS_FROM' : 'CHILD_OF' });
   }
@@ -103,6 +105,11 @@ function toSpan(pb: PbSpan, batchProcess: PbProcess | undefined, tenant: string,
     events: logsOf(pb.logs),
     links,
   };
+}
+
+/** protobufjs leaves an absent bytes field as its default, which may be a plain array. */
+function bytesOf(v: Uint8Array | number[] | undefined): Uint8Array {
+  return v instanceof Uint8Array ? v : Uint8Array.from(v ?? []);
 }
 
 /** A Jaeger trace id (16 bytes, or 8 for a 64-bit id) as 32 hex chars; '' when invalid. */
@@ -133,7 +140,7 @@ function tagString(kv: PbKeyValue): string {
     case 3:
       return String(kv.vFloat64);
     case 4:
-      return Buffer.from(kv.vBinary).toString('base64');
+      return Buffer.from(bytesOf(kv.vBinary)).toString('base64');
     default:
       return kv.vStr;
   }

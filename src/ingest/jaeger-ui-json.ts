@@ -98,7 +98,7 @@ function toSpan(raw: UiSpan, processes: Record<string, UiProcess>, tenant: strin
   const process = isObject(raw.process) ? raw.process : processes[String(raw.processID)];
   const resource = tagsOf(process?.tags);
   const links: SpanLink[] = [];
-  for (const ref of raw.references ?? []) {
+  for (const ref of Array.isArray(raw.references) ? raw.references : []) {
     const refTrace = typeof ref?.traceID === 'string' ? normalizeTraceId(ref.traceID) : '';
     const refSpan = typeof ref?.spanID === 'string' ? normalizeSpanId(ref.spanID) : '';
     if (!refTrace || !refSpan) return spanProblem(where, spanId, 'references', 'hold an invalid traceID or spanID');

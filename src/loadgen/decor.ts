@@ -2,7 +2,7 @@
 // attributes that pad a span up to the requested attribute count, exception events on errors
 // and occasional log events.
 
-import { type Attr, type GenEvent, type GenResource, bool, int, str } from './model.ts';
+import { type Attr, type GenEvent, type GenResource, bool, int, shared, str } from './model.ts';
 import type { Rng } from './rng.ts';
 import type { Language, ServiceModel } from './topology.ts';
 
@@ -52,10 +52,10 @@ export class Padding {
       ['thread.name', ['http-nio-8080-exec-1', 'http-nio-8080-exec-7', 'worker-3'].map((v) => str('thread.name', v))],
       ['code.namespace', ['com.shop.api.Controller', 'com.shop.service.Handler'].map((v) => str('code.namespace', v))],
     ];
-    this.pool = named.map(([, values]) => values);
+    this.pool = named.map(([, values]) => shared(values));
     for (let i = this.pool.length; i < maxKeys; i++) {
       const key = `app.custom.attr_${i}`;
-      this.pool.push([0, 1, 2, 3].map(() => str(key, rng.hex(6))));
+      this.pool.push(shared([0, 1, 2, 3].map(() => str(key, rng.hex(6)))));
     }
   }
 
@@ -84,7 +84,7 @@ function stackAttr(lang: Language, type: string, message: string): Attr {
   let attr = stackCache.get(key);
   if (attr === undefined) {
     const frames = ['handle', 'process', 'invoke', 'run'].map((f, i) => `    at com.shop.${f}(${f}.${lang}:${40 + i * 13})`);
-    attr = str('exception.stacktrace', `${type}: ${message}\n${frames.join('\n')}`);
+    attr = shared([str('exception.stacktrace', `${type}: ${message}\n${frames.join('\n')}`)])[0];
     stackCache.set(key, attr);
   }
   return attr;
@@ -103,9 +103,9 @@ export function exceptionEvent(lang: Language, rng: Rng, timeUs: number): { even
 }
 
 const LOG_EVENTS: GenEvent['attributes'][] = [
-  [str('message', 'cache miss, loading from store'), str('log.severity', 'DEBUG')],
-  [str('message', 'validated request'), int('fields', 7)],
-  [str('message', 'retrying after transient failure'), int('attempt', 1), str('log.severity', 'WARN')],
+  shared([str('message', 'cache miss, loading from store'), str('log.severity', 'DEBUG')]),
+  shared([str('message', 'validated request'), int('fields', 7)]),
+  shared([str('message', 'retrying after transient failure'), int('attempt', 1), str('log.severity', 'WARN')]),
 ];
 const LOG_NAMES = ['cache.miss', 'validation.done', 'retry'];
 

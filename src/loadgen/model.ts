@@ -12,6 +12,11 @@ export type AttrValue =
 export interface Attr {
   key: string;
   value: AttrValue;
+  /**
+   * Present only on attributes shared by many spans (see `shared`): null until the protobuf
+   * encoder first writes it, then its encoded KeyValue (length-prefixed), copied as is after.
+   */
+  encoded?: Uint8Array | null;
 }
 
 /** OTLP span kind numbers (opentelemetry.proto.trace.v1.Span.SpanKind). */
@@ -76,6 +81,14 @@ export const str = (key: string, value: string): Attr => ({ key, value: { string
 export const int = (key: string, value: number): Attr => ({ key, value: { intValue: value } });
 export const dbl = (key: string, value: number): Attr => ({ key, value: { doubleValue: value } });
 export const bool = (key: string, value: boolean): Attr => ({ key, value: { boolValue: value } });
+
+/**
+ * The same attributes, marked as shared by many spans so encoders may cache their bytes.
+ * Built once per call site, never per span.
+ */
+export function shared(attrs: readonly Attr[]): Attr[] {
+  return attrs.map((a) => ({ key: a.key, value: a.value, encoded: null }));
+}
 
 /** The attribute value as text (Zipkin tags, Tessera's internal model). */
 export function attrText(v: AttrValue): string {

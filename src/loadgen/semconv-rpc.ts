@@ -3,7 +3,7 @@
 // after it ("semconv-new"), and OpenTracing/Zipkin-era tags. The per-call-site part of each
 // shape is built once and shared (see `fixed`); only ids, paths and status codes vary.
 
-import { type Attr, type SpanKindCode, SpanKindCode as Kind, bool, int, str } from './model.ts';
+import { type Attr, type SpanKindCode, SpanKindCode as Kind, bool, int, shared, str } from './model.ts';
 import type { ApiModel, ServiceModel } from './topology.ts';
 
 export interface SpanShape {
@@ -21,7 +21,7 @@ export function fixed(owner: object, slot: string, build: () => Attr[]): Attr[] 
   let slots = cache.get(owner);
   if (slots === undefined) cache.set(owner, (slots = new Map()));
   let attrs = slots.get(slot);
-  if (attrs === undefined) slots.set(slot, (attrs = build()));
+  if (attrs === undefined) slots.set(slot, (attrs = shared(build())));
   return attrs;
 }
 
@@ -30,10 +30,10 @@ const intAttrs = new Map<string, Attr[]>();
 export function codeAttr(key: string, code: number): Attr {
   let byCode = intAttrs.get(key);
   if (byCode === undefined) intAttrs.set(key, (byCode = []));
-  return (byCode[code] ??= int(key, code));
+  return (byCode[code] ??= shared([int(key, code)])[0]);
 }
 
-const ERROR_TRUE = bool('error', true);
+const ERROR_TRUE = shared([bool('error', true)])[0];
 
 /** The path of one call: the route with its `{id}` filled. */
 export const pathOf = (api: ApiModel, id: string): string => (api.hasId ? api.route.replace('{id}', id) : api.route);

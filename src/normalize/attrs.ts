@@ -2,14 +2,15 @@
 // reads the raw attribute map through an ordered key list; these helpers keep that loop
 // allocation-free: no closures, no intermediate arrays, values returned as stored (trimmed).
 
-import type { Attributes, Span, SpanEvent, StatusCode } from '../model/span.ts';
+import type { Attributes, Span, SpanEvent } from '../model/span.ts';
 
 /** What the resolvers read: lower-cased attribute keys with string values, the name and kind. */
 export type SpanLike = Pick<Span, 'attributes' | 'name' | 'kind'>;
 
 /** A span as the error resolvers read it: the model's status and events help when present. */
 export type ErrorSpanLike = SpanLike & {
-  statusCode?: StatusCode | number;
+  /** OTel status: 2 is error. */
+  statusCode?: number;
   statusMessage?: string;
   events?: readonly SpanEvent[];
 };

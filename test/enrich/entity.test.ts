@@ -37,3 +37,18 @@ t.test('an entity built from a request carries the identifying attributes among 
   t.same(e.attributes, { service_type: 'JAEGER_SERVICE', FQN: 'orders' });
   t.same(e.identifying, { FQN: 'orders' });
 });
+
+t.test('the id is RFC 4122 version 5 over the canonical JSON text, so other tools can recompute it', async (t) => {
+  const { createHash } = await import('node:crypto');
+  const { parse } = await import('uuid');
+  const { ENTITY_ID_NAMESPACE } = await import('../../src/enrich/entity.ts');
+  const name = JSON.stringify(['__default', 'SERVICE', [['FQN', 'frontend']]]);
+  const hash = createHash('sha1').update(parse(ENTITY_ID_NAMESPACE)).update(name, 'utf8').digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  const expected = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  t.equal(entityId('__default', 'SERVICE', { FQN: 'frontend' }), expected);
+  // Stored entities keep their ids only while this scheme holds: a change must be deliberate.
+  t.equal(expected, '43fb5d5b-5b68-509c-a237-cbc754144adb', 'pinned');
+});

@@ -82,7 +82,10 @@ export interface RawResponse {
  */
 export function post(url: string, body: Uint8Array | string, headers: Record<string, string | number> = {}, chunked = false): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
+    let answered = false;
+    let writeError: Error | undefined;
     const req = request(url, { method: 'POST', headers: chunked ? headers : { 'content-length': Buffer.byteLength(body), ...headers } }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -90,7 +93,11 @@ export function post(url: string, body: Uint8Array | string, headers: Record<str
     });
     // Writing may fail once the server has answered and closed; the answer is what counts.
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
+      if (err.code === 'EPIPE' || err.code === 'ECONNRESET') writeError = err;
+      else reject(err);
+    });
+    req.on('close', () => {
+      if (!answered) reject(writeError ?? new Error('the connection closed without an answer'));
     });
     if (chunked) {
       const buf = Buffer.from(body);

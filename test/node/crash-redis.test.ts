@@ -15,7 +15,7 @@ t.test('every span acknowledged before a kill -9 is queryable after the restart'
   const dir = tempDir(t);
   const dataDir = join(dir, 'data');
   // A long window keeps the traces open (unwritten, unacknowledged) when the node dies.
-  const first = await spawnNodeProcess(t, ['--redis', redis.url, '--data-dir', dataDir, '--window-ms', '600000', '--log-level', 'warn'], join(dir, 'node1.log'));
+  const first = await spawnNodeProcess(t, ['--redis', redis.url, '--data-dir', dataDir, '--window-ms', '600000'], join(dir, 'node1.log'));
 
   const now = Date.now();
   const sent = new Map<string, number>();
@@ -32,7 +32,7 @@ t.test('every span acknowledged before a kill -9 is queryable after the restart'
   first.kill('SIGKILL');
   await first.exited;
 
-  const second = await spawnNodeProcess(t, ['--redis', redis.url, '--data-dir', dataDir, '--window-ms', '300', '--log-level', 'warn'], join(dir, 'node2.log'));
+  const second = await spawnNodeProcess(t, ['--redis', redis.url, '--data-dir', dataDir, '--window-ms', '300'], join(dir, 'node2.log'));
   for (const [traceId, count] of sent) {
     const got = await waitFor(async () => {
       const c = await traceSpanCount(second.graphql, traceId, now - HOUR, now + HOUR);

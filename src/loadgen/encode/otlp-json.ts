@@ -9,7 +9,7 @@ function jsonAttrs(attrs: readonly Attr[]): object[] {
   for (let i = 0; i < attrs.length; i++) {
     const a = attrs[i];
     const v = a.value;
-    out[i] = 'intValue' in v ? { key: a.key, value: { intValue: String(v.intValue) } } : a;
+    out[i] = { key: a.key, value: 'intValue' in v ? { intValue: String(v.intValue) } : v };
   }
   return out;
 }

@@ -41,6 +41,18 @@ export function groupByResource(spans: readonly GenSpan[]): ResourceGroup[] {
 
 function writeKeyValue(w: PbWriter, field: number, a: Attr): void {
   w.tag(field, WIRE_LEN);
+  const cached = a.encoded;
+  if (cached) {
+    w.raw(cached);
+    return;
+  }
+  const start = w.pos;
+  writeKeyValueBody(w, a);
+  // A shared attribute is written once, then copied: most of a span's attributes are shared.
+  if (cached === null) a.encoded = w.slice(start);
+}
+
+function writeKeyValueBody(w: PbWriter, a: Attr): void {
   const kv = w.begin(1);
   w.tag(1, WIRE_LEN);
   w.string(a.key);

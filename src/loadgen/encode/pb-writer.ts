@@ -128,6 +128,25 @@ export class PbWriter {
     this.pos = p;
   }
 
+  /** Bytes written earlier (by `slice`), copied verbatim. */
+  raw(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.ensure(n);
+    const b = this.buf;
+    const p = this.pos;
+    if (n < 64) {
+      for (let i = 0; i < n; i++) b[p + i] = bytes[i];
+    } else {
+      b.set(bytes, p);
+    }
+    this.pos = p + n;
+  }
+
+  /** A copy of what was written since `start`, for `raw` to repeat later. */
+  slice(start: number): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.buf, start, this.pos);
+  }
+
   /** Starts a nested message, reserving `reserve` bytes for its length; returns a mark. */
   begin(reserve: number): number {
     this.ensure(reserve);

@@ -24,20 +24,30 @@ export interface DuckDbViewStoreOptions {
 class ConnectionPool {
   private readonly idle: DuckDBConnection[];
   private readonly waiting: ((c: DuckDBConnection) => void)[] = [];
+  private busy = 0;
+  private drained: (() => void)[] = [];
 
   constructor(conns: DuckDBConnection[]) {
-    this.idle = conns;
+    this.idle = [...conns];
   }
 
   async use<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
     const conn = this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waiting.push(resolve)));
+    this.busy++;
     try {
       return await fn(conn);
     } finally {
+      this.busy--;
       const next = this.waiting.shift();
       if (next) next(conn);
       else this.idle.push(conn);
+      if (this.busy === 0 && this.waiting.length === 0) for (const done of this.drained.splice(0)) done();
     }
+  }
+
+  /** Resolves once no statement runs or waits on any connection. */
+  async drain(): Promise<void> {
+    while (this.busy > 0 || this.waiting.length > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
   }
 }
 
@@ -107,8 +117,12 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
     await serialized(async () => {
       await writer.run('BEGIN TRANSACTION');
       try {
-        const present = await existing(writer, traces.map((t) => t.key));
-        if (present.size > 0) await deleteTraces(traces.map((t) => t.key).filter((k) => present.has(traceKeyString(k))));
+        // Only traces stored before need deleting; their rawTraceView row says which. A batch
+        // that somehow lacks that row for a trace deletes every one of its traces instead.
+        const keys = traces.map((t) => t.key);
+        const unmarked = traces.some((t) => (t.views[rawTraceView.name]?.length ?? 0) !== 1);
+        const present = unmarked ? new Set(keys.map(traceKeyString)) : await existing(writer, keys);
+        if (present.size > 0) await deleteTraces(keys.filter((k) => present.has(traceKeyString(k))));
         for (const view of VIEWS) {
           const rows = traces.flatMap((t) => t.views[view.name] ?? []);
           if (rows.length === 0) continue;
@@ -170,6 +184,7 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
     if (closed) return;
     closed = true;
     await writeChain;
+    await pool.drain();
     for (const c of [writer, ...readers]) c.closeSync();
     instance.closeSync();
   }

@@ -76,9 +76,12 @@ export async function openConnections(redis: string | RedisClient, commandTimeou
   }
 }
 
+/** Closes the connections we own; the blocking one at once, cutting a waiting read short. */
 export async function closeConnections(conns: SpanLogConnections): Promise<void> {
+  conns.blocking?.disconnect();
   await Promise.all(
     conns.owned.map(async (c) => {
+      if (c === conns.blocking) return;
       if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
       else c.disconnect();
     }),
@@ -94,6 +97,9 @@ const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READ
  */
 export function fromRedisError(err: unknown, doing: string, retryAfterSec = 1): TesseraError {
   if (err instanceof TesseraError) return err;
+  // A discarded MULTI reports why through the errors of the commands it queued.
+  const previous = (err as { previousErrors?: unknown[] } | null)?.previousErrors?.[0];
+  if (previous !== undefined) return fromRedisError(previous, doing, retryAfterSec);
   const message = err instanceof Error ? err.message : String(err);
   const isReply = err instanceof Error && err.name === 'ReplyError';
   if (isReply && message.startsWith('OOM')) {
