@@ -21,7 +21,6 @@ const NUMBER = /^[-+]?\d+([.,]\d+)*$/;
 const HEX = /^(0x)?[0-9a-f]{8,}$/i;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const VERSION = /^v\d+(\.\d+)*$/i;
-const DIGIT = /\d/g;
 
 /**
  * Whether a path segment names one thing among many (a record, a user, a token) rather than a
@@ -32,11 +31,17 @@ const DIGIT = /\d/g;
 export function isIdentifierSegment(raw: string): boolean {
   if (raw === '') return false;
   const seg = raw.includes('%') ? safeDecode(raw) : raw;
+  let digits = 0;
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+  }
+  // Most segments are plain words: no digit, short, no "@" — decide those without a regex.
+  if (digits === 0 && seg.length < 24 && !seg.includes('@') && !seg.includes('-')) return false;
   if (NUMBER.test(seg) || UUID.test(seg) || EMAIL.test(seg)) return true;
-  if (HEX.test(seg) && /\d/.test(seg)) return true;
+  if (digits > 0 && HEX.test(seg)) return true;
   if (seg.length >= 24) return true;
   if (VERSION.test(seg)) return false;
-  const digits = seg.match(DIGIT)?.length ?? 0;
   return (seg.length >= 16 && digits > 0) || digits >= 3;
 }
 

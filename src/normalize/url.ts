@@ -66,7 +66,7 @@ export function isValidUrl(value: string): boolean {
 /** Drops trailing slashes; the root path "/" stays "/". */
 export function stripTrailingSlashes(path: string): string {
   let end = path.length;
-  if (end > 1 && path.charCodeAt(end - 1) === 47) end--;
+  while (end > 1 && path.charCodeAt(end - 1) === 47 /* / */) end--;
   return end === path.length ? path : path.slice(0, end);
 }
 

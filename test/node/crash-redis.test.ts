@@ -43,3 +43,25 @@ t.test('every span acknowledged before a kill -9 is queryable after the restart'
   second.kill('SIGTERM');
   t.equal(await second.exited, 0, 'graceful stop exits 0');
 });
+
+t.test('while Redis is down the receivers answer 503 with Retry-After; when it returns, spans flow again', async (t) => {
+  const redis = await startRedis(t, { durable: true });
+  const dir = tempDir(t);
+  const node = await spawnNodeProcess(t, ['--redis', redis.url, '--data-dir', join(dir, 'data'), '--window-ms', '300'], join(dir, 'node.log'));
+  const now = Date.now();
+  const accepted = randomHex(16);
+  t.equal((await postOtlpJson(node.otlpHttp, otlpJson(accepted, [{ service: 'a', spanId: randomHex(8), name: 'before', startMs: now, durMs: 1 }]))).status, 200);
+
+  await redis.stop('SIGKILL');
+  const refused = await postOtlpJson(node.otlpHttp, otlpJson(randomHex(16), [{ service: 'a', spanId: randomHex(8), name: 'during', startMs: now, durMs: 1 }]));
+  t.equal(refused.status, 503);
+  t.match(refused.headers.get('retry-after'), /^\d+$/);
+
+  await redis.restart();
+  const after = randomHex(16);
+  await waitFor(async () => (await postOtlpJson(node.otlpHttp, otlpJson(after, [{ service: 'a', spanId: randomHex(8), name: 'after', startMs: now, durMs: 1 }]))).status === 200,
+    { timeoutMs: 30_000, what: 'the receiver to accept again' });
+  for (const id of [accepted, after]) {
+    t.equal(await waitFor(() => traceSpanCount(node.graphql, id, now - HOUR, now + HOUR), { timeoutMs: 30_000, what: `trace ${id}` }), 1);
+  }
+});

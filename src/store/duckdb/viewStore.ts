@@ -32,22 +32,26 @@ class ConnectionPool {
   }
 
   async use<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    const conn = this.idle.pop() ?? (await new Promise<DuckDBConnection>((resolve) => this.waiting.push(resolve)));
-    this.busy++;
+    let conn = this.idle.pop();
+    if (conn) this.busy++;
+    // A connection handed over by a finishing statement stays counted as busy.
+    else conn = await new Promise<DuckDBConnection>((resolve) => this.waiting.push(resolve));
     try {
       return await fn(conn);
     } finally {
-      this.busy--;
       const next = this.waiting.shift();
       if (next) next(conn);
-      else this.idle.push(conn);
-      if (this.busy === 0 && this.waiting.length === 0) for (const done of this.drained.splice(0)) done();
+      else {
+        this.busy--;
+        this.idle.push(conn);
+        if (this.busy === 0) for (const done of this.drained.splice(0)) done();
+      }
     }
   }
 
   /** Resolves once no statement runs or waits on any connection. */
   async drain(): Promise<void> {
-    while (this.busy > 0 || this.waiting.length > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
+    while (this.busy > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
   }
 }
 

@@ -8,7 +8,6 @@ import { TRIM } from './scripts.ts';
 export class Trimmer {
   private readonly dirty = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
   private stopped = false;
 
   constructor(
@@ -45,12 +44,9 @@ export class Trimmer {
     this.timer = undefined;
   }
 
+  /** Trims are atomic scripts: two running at once cannot remove more than either would. */
   private async run(partitions: number[]): Promise<number> {
-    await this.running?.catch(() => undefined); // one trim at a time
-    this.running = (async () => {
-      const removed = await Promise.all(partitions.map((p) => TRIM.run(this.client, [this.streamKeys[p]], [])));
-      return removed.reduce<number>((sum, n) => sum + (Number(n) || 0), 0);
-    })();
-    return this.running;
+    const removed = await Promise.all(partitions.map((p) => TRIM.run(this.client, [this.streamKeys[p]], [])));
+    return removed.reduce<number>((sum, n) => sum + (Number(n) || 0), 0);
   }
 }
