@@ -3,9 +3,11 @@
 // no index, no transaction bookkeeping). Also: re-writing the same traces (the late-span
 // path), bytes per span on disk, and a trace-id lookup after the load.
 //   node --import tsx bench/duckdb-write.ts [spans=200000] [spansPerTrace=10] [tracesPerBatch=200]
+// bench/run.ts can import runDuckDbWriteBench and use the figures it returns.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Span } from '../src/model/span.ts';
 import type { TraceRows } from '../src/store/api.ts';
@@ -16,11 +18,10 @@ import { assembleTrace } from '../src/trace/assemble.ts';
 import { traceRows } from '../src/views/rows.ts';
 import { VIEWS } from '../src/views/schema.ts';
 
-const [totalSpans = 200_000, perTrace = 10, tracesPerBatch = 200] = process.argv.slice(2).map(Number);
 const T0 = Date.now() * 1000 - 3_600_000_000;
 const SERVICES = ['frontend', 'cart', 'checkout', 'payments', 'inventory', 'users'];
 
-function synthTrace(n: number): Span[] {
+function synthTrace(n: number, perTrace: number): Span[] {
   const traceId = n.toString(16).padStart(32, '0').replace(/^0{8}/, 'beefcafe');
   const start = T0 + n * 1000;
   return Array.from({ length: perTrace }, (_, i) => ({
@@ -60,66 +61,96 @@ async function timed(fn: () => unknown): Promise<{ wallMs: number; cpuMs: number
 const line = (n: number, p: { wallMs: number; cpuMs: number }, unit = 'spans/s') =>
   `${fmt(rate(n, p.wallMs)).padStart(9)} ${unit} wall, ${fmt(rate(n, p.cpuMs)).padStart(9)} ${unit} per CPU-second`;
 
-const traces = Array.from({ length: Math.ceil(totalSpans / perTrace) }, (_, n) => assembleTrace(synthTrace(n)));
-const spans = traces.length * perTrace;
+export interface DuckDbWriteFigures {
+  spans: number;
+  /** Spans per second, wall clock and per CPU-second, for each phase. */
+  traceRows: { wall: number; cpu: number };
+  ceiling: { wall: number; cpu: number };
+  replaceTraces: { wall: number; cpu: number };
+  rewrite: { wall: number; cpu: number };
+  lookupMs: number;
+  bytesPerSpan: number;
+}
 
-let rows: TraceRows[] = [];
-const rowsTime = await timed(() => (rows = traces.map(traceRows)));
-const rowCount = rows.reduce((n, r) => n + Object.values(r.views).reduce((m, v) => m + v.length, 0), 0);
-const batches = (list: TraceRows[]) => Array.from({ length: Math.ceil(list.length / tracesPerBatch) }, (_, i) => list.slice(i * tracesPerBatch, (i + 1) * tracesPerBatch));
+export async function runDuckDbWriteBench({ totalSpans = 200_000, perTrace = 10, tracesPerBatch = 200 } = {}): Promise<DuckDbWriteFigures> {
+  const traces = Array.from({ length: Math.ceil(totalSpans / perTrace) }, (_, n) => assembleTrace(synthTrace(n, perTrace)));
+  const spans = traces.length * perTrace;
 
-const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-duckdb-'));
-try {
-  // Ceiling: the same appends into the same tables with no index, no delete, no existence check.
-  const inst = await DuckDBInstance.create(join(dir, 'ceiling.duckdb'));
-  const conn = await inst.connect();
-  for (const v of VIEWS) await conn.run(createViewStatements({ ...v, lookupColumns: [] })[0]);
-  const appenders = VIEWS.map((v) => ({ v, append: rowsAppender(v) }));
-  const ceiling = await timed(async () => {
-    for (const batch of batches(rows)) {
-      await conn.run('BEGIN TRANSACTION');
-      for (const { v, append } of appenders) {
-        const ap = await conn.createAppender(v.name);
-        append(ap, batch.flatMap((r) => r.views[v.name]));
-        ap.closeSync();
+  // Warm the row builder up first: the figure is its steady state, not its JIT start.
+  for (const t of traces.slice(0, 2000)) traceRows(t);
+  let rows: TraceRows[] = [];
+  const rowsTime = await timed(() => (rows = traces.map(traceRows)));
+  const rowCount = rows.reduce((n, r) => n + Object.values(r.views).reduce((m, v) => m + v.length, 0), 0);
+  const batches = (list: TraceRows[]) => Array.from({ length: Math.ceil(list.length / tracesPerBatch) }, (_, i) => list.slice(i * tracesPerBatch, (i + 1) * tracesPerBatch));
+
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-duckdb-'));
+  try {
+    // Ceiling: the same appends into the same tables with no index, no delete, no existence check.
+    const inst = await DuckDBInstance.create(join(dir, 'ceiling.duckdb'));
+    const conn = await inst.connect();
+    for (const v of VIEWS) await conn.run(createViewStatements({ ...v, lookupColumns: [] })[0]);
+    const appenders = VIEWS.map((v) => ({ v, append: rowsAppender(v) }));
+    const ceiling = await timed(async () => {
+      for (const batch of batches(rows)) {
+        await conn.run('BEGIN TRANSACTION');
+        for (const { v, append } of appenders) {
+          const ap = await conn.createAppender(v.name);
+          append(ap, batch.flatMap((r) => r.views[v.name]));
+          ap.closeSync();
+        }
+        await conn.run('COMMIT');
       }
-      await conn.run('COMMIT');
-    }
-  });
-  conn.closeSync();
-  inst.closeSync();
+    });
+    conn.closeSync();
+    inst.closeSync();
 
-  const path = join(dir, 'views.duckdb');
-  const store = await openDuckDbViewStore({ path });
-  const write = await timed(async () => {
-    for (const batch of batches(rows)) await store.replaceTraces(batch);
-  });
-  // The same traces again: every batch now deletes before it appends (late spans, redelivery).
-  const again = rows.slice(0, Math.min(rows.length, 2000));
-  const rewrite = await timed(async () => {
-    for (const batch of batches(again)) await store.replaceTraces(batch);
-  });
-  const lookups = 20;
-  const probe = traces[traces.length >> 1];
-  const lookup = await timed(async () => {
-    for (let i = 0; i < lookups; i++) {
-      await store.query({
-        view: 'spanEventView', tenant: '__default', limit: 1000,
-        select: [{ as: 'id', ref: { column: 'span_id' } }, { as: 'tags', ref: { column: 'tags' } }],
-        where: [{ op: 'eq', ref: { column: 'trace_id' }, value: probe.traceId }],
-      });
-    }
-  });
-  await store.close();
-  const bytes = statSync(path).size;
+    const path = join(dir, 'views.duckdb');
+    const store = await openDuckDbViewStore({ path });
+    const write = await timed(async () => {
+      for (const batch of batches(rows)) await store.replaceTraces(batch);
+    });
+    // The same traces again: every batch now deletes before it appends (late spans, redelivery).
+    const again = rows.slice(0, Math.min(rows.length, 2000));
+    const rewrite = await timed(async () => {
+      for (const batch of batches(again)) await store.replaceTraces(batch);
+    });
+    const lookups = 20;
+    const probe = traces[traces.length >> 1];
+    const lookup = await timed(async () => {
+      for (let i = 0; i < lookups; i++) {
+        await store.query({
+          view: 'spanEventView', tenant: '__default', limit: 1000,
+          select: [{ as: 'id', ref: { column: 'span_id' } }, { as: 'tags', ref: { column: 'tags' } }],
+          where: [{ op: 'eq', ref: { column: 'trace_id' }, value: probe.traceId }],
+        });
+      }
+    });
+    await store.close();
+    const bytes = statSync(path).size;
 
-  console.log(`DuckDB view store write: ${fmt(spans)} spans in ${fmt(traces.length)} traces (${fmt(rowCount)} view rows), ${tracesPerBatch} traces per batch`);
-  console.log(`  traceRows              ${line(spans, rowsTime)}`);
-  console.log(`  ceiling (appends only) ${line(spans, ceiling)}`);
-  console.log(`  replaceTraces          ${line(spans, write)}  = ${((ceiling.wallMs / write.wallMs) * 100).toFixed(0)}% of the ceiling (wall)`);
-  console.log(`  re-write (replace)     ${line(again.length * perTrace, rewrite)}`);
-  console.log(`  trace-id lookup        ${(lookup.wallMs / lookups).toFixed(2)} ms for one trace's ${perTrace} spans among ${fmt(spans)}`);
-  console.log(`  on disk                ${fmt(Math.round(bytes / spans))} bytes per span (all views + encoded spans)`);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+    console.log(`DuckDB view store write: ${fmt(spans)} spans in ${fmt(traces.length)} traces (${fmt(rowCount)} view rows), ${tracesPerBatch} traces per batch`);
+    console.log(`  traceRows              ${line(spans, rowsTime)}`);
+    console.log(`  ceiling (appends only) ${line(spans, ceiling)}`);
+    console.log(`  replaceTraces          ${line(spans, write)}  = ${((ceiling.wallMs / write.wallMs) * 100).toFixed(0)}% of the ceiling (wall)`);
+    console.log(`  re-write (replace)     ${line(again.length * perTrace, rewrite)}`);
+    console.log(`  trace-id lookup        ${(lookup.wallMs / lookups).toFixed(2)} ms for one trace's ${perTrace} spans among ${fmt(spans)}`);
+    console.log(`  on disk                ${fmt(Math.round(bytes / spans))} bytes per span (all views + encoded spans)`);
+    const both = (n: number, p: { wallMs: number; cpuMs: number }) => ({ wall: rate(n, p.wallMs), cpu: rate(n, p.cpuMs) });
+    return {
+      spans,
+      traceRows: both(spans, rowsTime),
+      ceiling: both(spans, ceiling),
+      replaceTraces: both(spans, write),
+      rewrite: both(again.length * perTrace, rewrite),
+      lookupMs: lookup.wallMs / lookups,
+      bytesPerSpan: Math.round(bytes / spans),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [totalSpans, perTrace, tracesPerBatch] = process.argv.slice(2).map(Number);
+  await runDuckDbWriteBench({ totalSpans: totalSpans || undefined, perTrace: perTrace || undefined, tracesPerBatch: tracesPerBatch || undefined });
 }

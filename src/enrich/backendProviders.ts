@@ -53,29 +53,29 @@ export interface BackendProvider {
   resolve(input: ProviderInput): BackendCandidate | undefined;
 }
 
-const candidate = (protocol: BackendProtocol, uri: string, rest: Partial<BackendCandidate> = {}): BackendCandidate | undefined =>
-  uri === '' ? undefined : { protocol, uri, path: '', operation: '', destination: '', attributes: {}, ...rest };
+function candidate(
+  protocol: BackendProtocol,
+  uri: string,
+  path = '',
+  operation = '',
+  destination = '',
+  attributes: Record<string, string> = {},
+): BackendCandidate | undefined {
+  return uri === '' ? undefined : { protocol, uri, path, operation, destination, attributes };
+}
 
 const database = (protocol: BackendProtocol, uriOf: (span: Span) => string): BackendProvider['resolve'] => ({ span }) => {
   const uri = uriOf(span);
   if (uri === '') return undefined;
   const system = dbSystem(span);
-  return candidate(protocol, uri, {
-    operation: dbOperation(span),
-    destination: dbDestination(span),
-    attributes: system === '' ? {} : { 'db.system': system },
-  });
+  return candidate(protocol, uri, '', dbOperation(span), dbDestination(span), system === '' ? {} : { 'db.system': system });
 };
 
 const messaging = (protocol: BackendProtocol, uriOf: (span: Span) => string): BackendProvider['resolve'] => ({ span }) => {
   const uri = uriOf(span);
   if (uri === '') return undefined;
   const system = messagingSystem(span);
-  return candidate(protocol, uri, {
-    operation: messagingOperation(span),
-    destination: messagingDestination(span),
-    attributes: system === '' ? {} : { 'messaging.system': system },
-  });
+  return candidate(protocol, uri, '', messagingOperation(span), messagingDestination(span), system === '' ? {} : { 'messaging.system': system });
 };
 
 export const BACKEND_PROVIDERS: readonly BackendProvider[] = [
@@ -83,7 +83,7 @@ export const BACKEND_PROVIDERS: readonly BackendProvider[] = [
     name: 'http',
     resolve({ span, protocol }) {
       if (protocol !== 'HTTP' && protocol !== 'HTTPS') return undefined;
-      return candidate(protocol, httpHost(span) || otelPeerUri(span), { path: httpPath(span), operation: httpMethod(span) });
+      return candidate(protocol, httpHost(span) || otelPeerUri(span), httpPath(span), httpMethod(span));
     },
   },
   {
@@ -92,11 +92,8 @@ export const BACKEND_PROVIDERS: readonly BackendProvider[] = [
       if (protocol !== 'GRPC') return undefined;
       const service = rpcService(span);
       const method = rpcMethod(span);
-      return candidate('GRPC', grpcUri(span), {
-        path: service !== '' && method !== '' ? `${service}/${method}` : rpcOperation(span),
-        operation: method || rpcOperation(span),
-        destination: service,
-      });
+      const path = service !== '' && method !== '' ? `${service}/${method}` : rpcOperation(span);
+      return candidate('GRPC', grpcUri(span), path, method || rpcOperation(span), service);
     },
   },
   { name: 'redis', resolve: database('REDIS', redisUri) },

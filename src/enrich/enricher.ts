@@ -31,8 +31,10 @@ export function allOf<T>(values: readonly MaybePromise<T>[]): MaybePromise<T[]> 
   return values as T[];
 }
 
-/** Resolves several entity requests (in request order) through `allOf`. */
+/** Resolves several entity requests, in request order: in one batch when the resolver can. */
 export function resolveMany(resolver: EntityResolver, requests: readonly EntityRequest[]): MaybePromise<Entity[]> {
+  if (requests.length === 0) return [];
+  if (resolver.resolveAll !== undefined) return resolver.resolveAll(requests);
   return allOf(requests.map((r) => resolver.resolve(r)));
 }
 

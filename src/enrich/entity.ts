@@ -57,6 +57,12 @@ export interface EntityResolver {
   /** Find-or-create: the same identifying attributes always give the same entity. */
   resolve(request: EntityRequest): Promise<Entity> | Entity;
   /**
+   * Optional batch form of `resolve` (answers in request order). Enrichers send each trace's
+   * requests of one kind together, so an implementation behind a message hop or a store can
+   * answer them in one round trip.
+   */
+  resolveAll?(requests: readonly EntityRequest[]): Promise<Entity[]> | Entity[];
+  /**
    * The entity with this id if it exists, without creating it (the backend enricher asks
    * whether a host is a known service). An expected absence is `undefined`, not an error.
    */
@@ -98,5 +104,15 @@ export function entityFromRequest(request: EntityRequest, id = entityId(request.
   };
 }
 
+const recentServiceIds = new LRUCache<string, string>({ max: 10_000 });
+
 /** The id a SERVICE named `fqn` has (or would have) in `tenant`. */
-export const serviceEntityId = (tenant: string, fqn: string): string => entityId(tenant, 'SERVICE', { [EntityKeys.FQN]: fqn });
+export function serviceEntityId(tenant: string, fqn: string): string {
+  const key = `${tenant}\u0000${fqn}`;
+  let id = recentServiceIds.get(key);
+  if (id === undefined) {
+    id = entityId(tenant, 'SERVICE', { [EntityKeys.FQN]: fqn });
+    recentServiceIds.set(key, id);
+  }
+  return id;
+}

@@ -129,6 +129,7 @@ export function emptyEnrichment(trace: AssembledTrace): EnrichedTrace {
     apiBoundary: filled(n, ''),
     apiNode: new Int32Array(n).fill(-1),
     apiEntry: new Int32Array(n).fill(-1),
+    calleeEntry: new Int32Array(n).fill(-1),
     serviceId: filled(n, ''),
     serviceName: filled(n, ''),
     apiId: filled(n, ''),

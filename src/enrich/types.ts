@@ -74,6 +74,12 @@ export interface SpanColumns {
    * entry_api_id come from it. -1 when the node has no entry span.
    */
   apiEntry: Int32Array;
+  /**
+   * For exit spans: the API-entry span the call lands on (the entry child of the exit-boundary
+   * span, also for the exit spans above it up to the caller's entry); -1 when none. The views'
+   * display names use it.
+   */
+  calleeEntry: Int32Array;
   serviceId: string[];
   serviceName: string[];
   /** API of the span's node (copied from its entry span to every span of the node). */

@@ -85,7 +85,11 @@ export function buildGraphqlExecutor(opts: GraphqlHttpOptions) {
   const schema = opts.schema ?? defaultSchema;
   const catalog = opts.catalog ?? defaultCatalog;
   // Clients repeat the same query texts (dashboards, polling): parse and validate each once.
-  const documents = new LRUCache<string, DocumentNode | readonly GraphQLError[]>({ max: 1000 });
+  const documents = new LRUCache<string, DocumentNode | readonly GraphQLError[]>({
+    max: 1000,
+    maxSize: 8 * 1024 * 1024,
+    sizeCalculation: (_doc, query) => query.length + 1,
+  });
 
   const documentOf = (query: string): DocumentNode | readonly GraphQLError[] => {
     const cached = documents.get(query);

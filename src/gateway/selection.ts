@@ -14,6 +14,8 @@ import type { AttributeRequest } from './planner.ts';
 
 export interface ResultSetSelection {
   attributes: AttributeRequest[];
+  /** `results` or `count` is selected: rows are needed, not only the total. */
+  rows: boolean;
   total: boolean;
   /** Nested result sets of each result, by field name (e.g. logEvents). */
   nested: Map<string, ResultSetSelection>;
@@ -58,13 +60,15 @@ export function resultSetSelection(
   resultType: string,
   nestedTypes: Record<string, string> = {},
 ): ResultSetSelection {
-  const out: ResultSetSelection = { attributes: [], total: false, nested: new Map() };
+  const out: ResultSetSelection = { attributes: [], rows: false, total: false, nested: new Map() };
   const attrField = attributeField(info, resultType);
   const nestedNodes = new Map<string, FieldNode[]>();
   for (const node of nodes) {
     for (const f of fieldsOf(node.selectionSet, info)) {
       if (f.name.value === 'total') out.total = true;
+      if (f.name.value === 'count') out.rows = true;
       if (f.name.value !== 'results') continue;
+      out.rows = true;
       for (const r of fieldsOf(f.selectionSet, info)) {
         const name = r.name.value;
         if (name === 'attribute' && attrField) {

@@ -2,7 +2,7 @@
 // query planned from its arguments and its selection, plus one log-event query per page of
 // spans when logEvents is selected.
 import { GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap, type GraphQLResolveInfo } from 'graphql';
-import type { ViewQueryResult } from '../store/query.ts';
+import type { ViewQuery, ViewQueryResult } from '../store/query.ts';
 import {
   attributeField,
   resultSetArgs,
@@ -13,7 +13,7 @@ import {
   type ResultSet,
 } from './graphqlTypes.ts';
 import { planLogEvents, planResultSet, slotOf, type Plan, type ResultSetArgs } from './planner.ts';
-import { resultSetSelection } from './selection.ts';
+import { resultSetSelection, type ResultSetSelection } from './selection.ts';
 import { outputValue } from './values.ts';
 
 interface SpanRow extends AttributeRow {
@@ -60,6 +60,9 @@ const resultSetOf = <T>(results: T[], result: ViewQueryResult): ResultSet<T> => 
   ...(result.total === undefined ? {} : { total: result.total }),
 });
 
+/** A selection of `total` alone reads no rows (the seed query `traces(…) { total }`). */
+const rowsIfNeeded = (plan: Plan, sel: ResultSetSelection): ViewQuery => (sel.rows ? plan.query : { ...plan.query, limit: 0 });
+
 interface TracesArgs extends ResultSetArgs {
   type?: string | null;
 }
@@ -67,7 +70,7 @@ interface TracesArgs extends ResultSetArgs {
 async function traces(ctx: GatewayContext, args: TracesArgs, info: GraphQLResolveInfo): Promise<ResultSet<AttributeRow>> {
   const sel = resultSetSelection(info.fieldNodes, info, 'Trace');
   const plan = planResultSet(ctx.catalog, args.type ?? 'TRACE', ctx.tenant, args, sel.attributes, sel.total);
-  const result = await ctx.store.query(plan.query);
+  const result = await ctx.store.query(rowsIfNeeded(plan, sel));
   return resultSetOf(rowsOf(plan, result), result);
 }
 
@@ -76,7 +79,7 @@ async function spans(ctx: GatewayContext, args: ResultSetArgs, info: GraphQLReso
   const logSel = sel.nested.get('logEvents');
   const requested = logSel ? [...sel.attributes, { key: 'traceId' }] : sel.attributes;
   const plan = planResultSet(ctx.catalog, 'SPAN', ctx.tenant, args, requested, sel.total);
-  const result = await ctx.store.query(plan.query);
+  const result = await ctx.store.query(rowsIfNeeded(plan, sel));
   const rows: SpanRow[] = rowsOf(plan, result).map((r) => ({ ...r, traceId: String(r.attrs.get('traceId')) }));
   if (logSel && rows.length > 0) await attachLogEvents(ctx, rows, logSel.attributes);
   return resultSetOf(rows, result);

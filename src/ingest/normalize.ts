@@ -35,7 +35,8 @@ const KINDS: Record<string, SpanKind> = {
 /** The kind named by an OpenTracing/Jaeger/Zipkin `span.kind` value (any case). */
 export function kindFromName(name: string | undefined): SpanKind {
   if (!name) return 'UNSPECIFIED';
-  return KINDS[name.toLowerCase()] ?? 'UNSPECIFIED';
+  const key = name.toLowerCase();
+  return Object.hasOwn(KINDS, key) ? KINDS[key] : 'UNSPECIFIED';
 }
 
 export interface TagStatus {

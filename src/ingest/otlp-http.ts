@@ -18,11 +18,11 @@ const RECEIVER = 'otlp-http';
 
 type Format = 'protobuf' | 'json';
 
-const FORMATS: Record<string, Format> = {
-  'application/x-protobuf': 'protobuf',
-  'application/protobuf': 'protobuf',
-  'application/json': 'json',
-};
+const FORMATS = new Map<string, Format>([
+  ['application/x-protobuf', 'protobuf'],
+  ['application/protobuf', 'protobuf'],
+  ['application/json', 'json'],
+]);
 
 const CONTENT_TYPES: Record<Format, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
 
@@ -34,7 +34,7 @@ export function buildOtlpHttpHandler(opts: HandlerOptions): RequestHandler {
     const answer = async () => {
       if (pathOf(req) !== OTLP_TRACES_PATH) throw new TesseraError('NOT_FOUND', `no OTLP endpoint at ${pathOf(req)}; traces go to POST ${OTLP_TRACES_PATH}`);
       if (req.method !== 'POST') throw methodNotAllowed(req, res, 'POST');
-      const known = FORMATS[mediaTypeOf(req)];
+      const known = FORMATS.get(mediaTypeOf(req));
       if (!known) {
         throw new TesseraError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${JSON.stringify(mediaTypeOf(req))} is not supported; use application/x-protobuf or application/json`);
       }

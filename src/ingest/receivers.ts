@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { TesseraError } from '../errors.ts';
 import { startJaegerGrpcServer, startOtlpGrpcServer } from './grpc.ts';
 import type { HandlerOptions, RequestHandler } from './http-edge.ts';
-import { buildJaegerImportHandler, buildZipkinHandler } from './json-receivers.ts';
+import { buildJaegerImportHandler, buildZipkinHandler } from './zipkin-jaeger-http.ts';
 import { buildOtlpHttpHandler } from './otlp-http.ts';
 import { RefusalLog, type RefusalCounts } from './refusals.ts';
 import type { IngestSink } from './sink.ts';

@@ -19,6 +19,11 @@ export function decodeZipkinJson(body: string | Buffer, tenant: string): Span[] 
     throw invalid(`Zipkin JSON: body is not JSON (${(err as Error).message})`);
   }
   if (!Array.isArray(doc)) throw invalid('Zipkin JSON: body must be an array of spans (Zipkin v2 format)');
+  return zipkinSpans(doc, tenant, 'Zipkin JSON');
+}
+
+/** Zipkin v2 spans in their JSON shape → model spans, all or nothing (shared with proto3). */
+export function zipkinSpans(doc: unknown[], tenant: string, format: string): Span[] {
   const spans: Span[] = [];
   const problems: string[] = [];
   let bad = 0;
@@ -32,7 +37,7 @@ export function decodeZipkinJson(body: string | Buffer, tenant: string): Span[] 
       spans.push(result);
     }
   }
-  if (bad > 0) throw invalid(`Zipkin JSON: ${bad} invalid span(s): ${summarizeProblems(problems, bad)}`);
+  if (bad > 0) throw invalid(`${format}: ${bad} invalid span(s): ${summarizeProblems(problems, bad)}`);
   return spans;
 }
 

@@ -24,6 +24,7 @@ function program(): Command {
     .option('--verify-only <manifest>', 'verify a manifest written earlier instead of generating load')
     .option('--verify-settle <d>', 'wait this long after the run before verifying (assembly window)', '6s')
     .option('--verify-timeout <d>', 'keep re-checking wrong traces this long', '60s')
+    .option('--freshness', 'time sampled traces from sent to queryable through the --verify GraphQL URL')
     .option('--manifest <path>', 'write the manifest of generated traces (JSON lines)')
     .option('--batch <n>', 'spans per request', '512')
     .option('--concurrency <n>', 'requests in flight', '4')

@@ -2,7 +2,8 @@
 // manifest, verify, and decide the exit code. The CLI and the benchmarks both call this.
 
 import { asTesseraError } from '../errors.ts';
-import { Manifest } from './manifest.ts';
+import { FreshnessProbe, type FreshnessReport } from './freshness.ts';
+import { Manifest, type TraceRecord } from './manifest.ts';
 import type { LoadgenConfig } from './options.ts';
 import { encoderFor, resolveEndpoint, transportFor } from './protocols.ts';
 import { buildReport, type LoadReport, progressLine } from './report.ts';
@@ -35,11 +36,12 @@ export interface LoadgenOutcome {
   exitCode: number;
 }
 
-async function generate(cfg: LoadgenConfig, io: LoadgenIo): Promise<RunResult> {
+async function generate(cfg: LoadgenConfig, io: LoadgenIo, probe: FreshnessProbe | null): Promise<RunResult> {
   const transport = io.transport ?? transportFor(cfg.protocol, cfg.endpoint, {
     tenant: cfg.tenant, concurrency: cfg.run.concurrency, timeoutMs: cfg.requestTimeoutMs, gzip: cfg.gzip,
   });
-  const runner = new LoadRunner(cfg.run, transport, encoderFor(cfg.protocol));
+  const run = probe === null ? cfg.run : { ...cfg.run, onTraceAcked: (r: TraceRecord, at: number) => probe.offer(r, at) };
+  const runner = new LoadRunner(run, transport, encoderFor(cfg.protocol));
   io.onRunner?.(runner);
   let last = { at: performance.now(), sent: 0 };
   const started = last.at;
@@ -61,11 +63,19 @@ async function generate(cfg: LoadgenConfig, io: LoadgenIo): Promise<RunResult> {
 
 export async function runLoadgenConfig(cfg: LoadgenConfig, io: LoadgenIo): Promise<LoadgenOutcome> {
   let result: RunResult | null = null;
+  let freshness: FreshnessReport | undefined;
   let manifest: Manifest;
   if (cfg.verifyOnly !== null) {
     manifest = await Manifest.read(cfg.verifyOnly);
   } else {
-    result = await generate(cfg, io);
+    const probe = cfg.freshness && cfg.verifyUrl !== null
+      ? new FreshnessProbe({
+        graphqlUrl: cfg.verifyUrl, tenant: cfg.tenant, chunk: 1, requestTimeoutMs: cfg.requestTimeoutMs,
+        everyMs: 250, pollMs: 25, maxActive: 4, giveUpMs: cfg.verifyTimeoutMs,
+      })
+      : null;
+    result = await generate(cfg, io, probe);
+    if (probe !== null) freshness = await probe.close();
     manifest = result.manifest ?? new Manifest();
     if (cfg.manifestPath !== null) await manifest.write(cfg.manifestPath);
   }
@@ -87,7 +97,7 @@ export async function runLoadgenConfig(cfg: LoadgenConfig, io: LoadgenIo): Promi
   const report = result === null ? null : buildReport(result, {
     protocol: cfg.protocol, endpoint: cfg.protocol === 'otlp-grpc' ? cfg.endpoint : resolveEndpoint(cfg.protocol, cfg.endpoint),
     rate: cfg.run.rate, unit: cfg.run.rateUnit,
-  }, verify ?? undefined);
+  }, verify ?? undefined, freshness);
   if (exitCode === EXIT_OK && report !== null && report.spans.sent > 0 && report.spans.acknowledged === 0) exitCode = EXIT_NOTHING_ACKED;
   return { report, verify, exitCode };
 }

@@ -27,6 +27,8 @@ export interface LoadgenConfig {
   verifyOnly: string | null;
   verifySettleMs: number;
   verifyTimeoutMs: number;
+  /** Sample traces during the run and time them from sent to queryable (needs verifyUrl). */
+  freshness: boolean;
 }
 
 const bad = (flag: string, why: string): TesseraError => new TesseraError('CONFIG', `--${flag}: ${why}`);
@@ -87,6 +89,7 @@ export function compileOptions(flags: RawFlags, isTty: boolean): LoadgenConfig {
   const manifestPath = text(flags, 'manifest');
   const verifyOnly = text(flags, 'verify-only');
   if (verifyOnly !== null && verifyUrl === null) throw bad('verify-only', 'needs --verify GRAPHQL_URL');
+  if (flags.freshness === true && verifyUrl === null) throw bad('freshness', 'needs --verify GRAPHQL_URL');
   const window = duration(flags, 'late-after', NO_FAULTS.lateAfterMs);
 
   const run: RunOptions = {
@@ -133,5 +136,6 @@ export function compileOptions(flags: RawFlags, isTty: boolean): LoadgenConfig {
     verifyOnly,
     verifySettleMs: duration(flags, 'verify-settle', 6_000),
     verifyTimeoutMs: duration(flags, 'verify-timeout', 60_000),
+    freshness: flags.freshness === true,
   };
 }

@@ -1,6 +1,7 @@
 // What a run tells its user: a progress line every second on a terminal, and a final report
 // as text or JSON (same fields).
 
+import type { FreshnessReport } from './freshness.ts';
 import type { RunResult } from './runner.ts';
 import type { RunCounters } from './stats.ts';
 import type { VerifyReport } from './verify.ts';
@@ -21,6 +22,8 @@ export interface LoadReport {
   achieved: { spansPerSec: number; tracesPerSec: number };
   exportLatencyMs: { p50: number; p99: number; max: number };
   bytesSent: number;
+  /** Sent → queryable with every span, for sampled traces (--freshness). */
+  freshnessMs?: { samples: number; p50: number; p99: number; max: number; timedOut: number };
   verify?: VerifyReport;
 }
 
@@ -30,6 +33,7 @@ export function buildReport(
   result: RunResult,
   ctx: { protocol: string; endpoint: string; rate: number; unit: 'spans' | 'traces' },
   verify?: VerifyReport,
+  freshness?: FreshnessReport,
 ): LoadReport {
   const c = result.counters;
   const sec = Math.max(result.pacedMs, 1) / 1000;
@@ -46,6 +50,10 @@ export function buildReport(
     exportLatencyMs: { p50: round(c.latency.quantile(0.5), 2), p99: round(c.latency.quantile(0.99), 2), max: round(c.latency.max, 2) },
     bytesSent: c.bytesSent,
   };
+  if (freshness !== undefined) {
+    report.freshnessMs = { samples: freshness.samples, p50: round(freshness.p50Ms), p99: round(freshness.p99Ms),
+      max: round(freshness.maxMs), timedOut: freshness.timedOut };
+  }
   if (verify !== undefined) report.verify = verify;
   return report;
 }
@@ -90,6 +98,10 @@ export function reportText(r: LoadReport): string {
     `  latency    export p50 ${r.exportLatencyMs.p50} ms, p99 ${r.exportLatencyMs.p99} ms, max ${r.exportLatencyMs.max} ms`,
     `  bytes      ${n(r.bytesSent)} (${r.spans.sent === 0 ? 0 : Math.round(r.bytesSent / r.spans.sent)} B/span)`,
   ];
+  if (r.freshnessMs !== undefined) {
+    const f = r.freshnessMs;
+    lines.push(`  freshness  sent → queryable p50 ${f.p50} ms, p99 ${f.p99} ms, max ${f.max} ms (${f.samples} samples, ${f.timedOut} timed out)`);
+  }
   if (r.verify !== undefined) lines.push(...verifyText(r.verify));
   return lines.join('\n');
 }

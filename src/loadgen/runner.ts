@@ -6,7 +6,7 @@
 import type { Batch, FaultOptions } from './feed.ts';
 import { SpanFeed } from './feed.ts';
 import { type GeneratorOptions, TraceGenerator } from './generator.ts';
-import { Manifest } from './manifest.ts';
+import { Manifest, type TraceRecord } from './manifest.ts';
 import type { GenSpan } from './model.ts';
 import { Pacer } from './pacer.ts';
 import { RunCounters } from './stats.ts';
@@ -30,6 +30,8 @@ export interface RunOptions {
   faults: FaultOptions;
   /** Keep the per-trace manifest (needed by --verify and --manifest; costs ~150 B/trace). */
   keepManifest: boolean;
+  /** Called when a trace's last span is acknowledged, with when that request was first sent. */
+  onTraceAcked?: (trace: TraceRecord, sentAtMs: number) => void;
 }
 
 export interface RunResult {
@@ -192,6 +194,7 @@ export class LoadRunner {
     c.inFlight++;
     c.spansSent += n;
     c.bytesSent += typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    const sentAt = performance.now();
     try {
       for (let attempt = 0; ; attempt++) {
         c.requestsSent++;
@@ -202,7 +205,7 @@ export class LoadRunner {
           c.requestsAcked++;
           c.spansAcked += n - out.rejectedSpans;
           c.spansRejected += out.rejectedSpans;
-          this.settle(batch, out.rejectedSpans === 0);
+          this.settle(batch, out.rejectedSpans === 0, sentAt);
           return;
         }
         if (out.kind === 'retryable') {
@@ -219,7 +222,7 @@ export class LoadRunner {
           c.requestsRejected++;
           c.spansRejected += n;
         }
-        this.settle(batch, false);
+        this.settle(batch, false, sentAt);
         return;
       }
     } finally {
@@ -228,13 +231,18 @@ export class LoadRunner {
   }
 
   /** Records the outcome per trace; a partial success taints every trace in the request. */
-  private settle(batch: Batch, ok: boolean): void {
+  private settle(batch: Batch, ok: boolean, sentAt: number): void {
     const records = this.manifest?.records;
     if (records === undefined) return;
+    const hook = this.opts.onTraceAcked;
     for (const owner of batch.owners) {
       if (owner < 0) continue;
-      if (ok) records[owner].acked++;
-      else records[owner].refused = true;
+      const r = records[owner];
+      if (!ok) {
+        r.refused = true;
+      } else if (++r.acked === r.spans && !r.refused && hook !== undefined) {
+        hook(r, sentAt);
+      }
     }
   }
 }

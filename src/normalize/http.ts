@@ -158,7 +158,7 @@ export function httpScheme(span: SpanLike): string {
   const fromAttributes = schemeFromAttributes(span.attributes);
   const fromUrl = schemeOf(httpRequestUrl(span));
   if (fromUrl === '' || fromUrl === 'https') return fromUrl || fromAttributes;
-  return fromUrl;
+  return fromAttributes === 'https' ? fromAttributes : fromUrl;
 }
 
 /** host[:port] of the absolute URL, else `http.host`, the Host header, `server.address`[:port]. */

@@ -14,9 +14,7 @@ const PROTO_PATH = fileURLToPath(new URL('../../protos/tessera/spanlog.proto', i
 /** The loaded schema, once per process (tests cross-check the codec against it). */
 export const spanLogRoot: protobuf.Root = protobuf.loadSync(PROTO_PATH);
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
+const VARINT = 0, I64 = 1, LEN = 2; // protobuf wire types
 
 /**
  * Wire tags of a message's fields, each checked against the type the schema declares.
@@ -30,12 +28,9 @@ function tags<K extends string>(typeName: string, declared: Record<K, string>): 
     if (f === undefined || f.type !== declared[name]) {
       throw new TesseraError('INTERNAL', `spanlog.proto: ${typeName}.${name} is not a ${declared[name]} field`);
     }
-    f.resolve();
-    const scalar = f.resolvedType === null;
-    const wire = f.type === 'sfixed64' ? I64
-      : !scalar && f.resolvedType instanceof protobuf.Enum ? VARINT
-      : !scalar || f.type === 'string' || f.type === 'bytes' || f.repeated ? LEN
-      : VARINT;
+    const resolved = f.resolve().resolvedType;
+    const wire = f.type === 'sfixed64' ? I64 : resolved instanceof protobuf.Enum ? VARINT
+      : resolved !== null || f.type === 'string' || f.type === 'bytes' || f.repeated ? LEN : VARINT;
     out[name] = ((f.id << 3) | wire) >>> 0;
   }
   return out;
@@ -66,6 +61,10 @@ export function encodeSpanBatch(spans: readonly Span[]): Uint8Array {
   return enc.finish();
 }
 
+/** Hex digit values; 16 marks a character that is not a hex digit. */
+const HEX = new Uint8Array(128).fill(16);
+for (let i = 0; i < 22; i++) HEX['0123456789abcdefABCDEF'.charCodeAt(i)] = i < 16 ? i : i - 6;
+
 /**
  * One batch being encoded: the protobufjs writer, the string and source tables, and an arena
  * where ids and packed index lists are built, carved out of shared chunks so that a batch
@@ -77,6 +76,8 @@ class BatchEncoder {
   private readonly strings: string[] = [''];
   private readonly stringIndex = new Map<string, number>([['', 0]]);
   private readonly sources = new SourceTable();
+  private readonly recent: string[] = [];
+  private readonly recentIndex: number[] = [];
   private chunk = Buffer.allocUnsafe(0);
   private start = 0;
   private pos = 0;
@@ -91,16 +92,15 @@ class BatchEncoder {
     if (span.name !== '') w.uint32(SPAN.name).uint32(this.stringAt(span.name));
     const kind = KIND_NUMBER[span.kind];
     if (kind !== 0) w.uint32(SPAN.kind).uint32(kind);
-    w.uint32(SPAN.startUs).sfixed64(span.startUs);
-    const duration = span.endUs - span.startUs;
-    if (duration !== 0) w.uint32(SPAN.durationUs).sint64(duration);
+    const hi = Math.floor(span.startUs / 4294967296); // sfixed64 as two words: no long.js objects
+    w.uint32(SPAN.startUs).fixed32(span.startUs - hi * 4294967296).fixed32(hi >>> 0);
+    this.sint64(SPAN.durationUs, span.endUs - span.startUs);
     if (span.statusCode !== 0) w.uint32(SPAN.statusCode).uint32(span.statusCode);
     if (span.statusMessage !== '') w.uint32(SPAN.statusMessage).string(span.statusMessage);
     this.pairs(SPAN.attributes, span.attributes);
     for (const e of span.events) {
       w.uint32(SPAN.events).fork();
-      const offset = e.timeUs - span.startUs;
-      if (offset !== 0) w.uint32(EVENT.offsetUs).sint64(offset);
+      this.sint64(EVENT.offsetUs, e.timeUs - span.startUs);
       if (e.name !== '') w.uint32(EVENT.name).uint32(this.stringAt(e.name));
       this.pairs(EVENT.attributes, e.attributes);
       w.ldelim();
@@ -130,6 +130,18 @@ class BatchEncoder {
     return w.finish();
   }
 
+  /** A non-zero sint64 field; the common small value skips long.js (zigzag fits 32 bits). */
+  private sint64(fieldTag: number, v: number): void {
+    if (v === 0) return;
+    if (v >= -0x40000000 && v < 0x40000000) this.w.uint32(fieldTag).uint32(((v << 1) ^ (v >> 31)) >>> 0);
+    else this.w.uint32(fieldTag).sint64(v);
+  }
+
+  private remember(slot: number, s: string): number {
+    this.recent[slot] = s;
+    return (this.recentIndex[slot] = this.stringAt(s));
+  }
+
   private stringAt(s: string): number {
     let i = this.stringIndex.get(s);
     if (i === undefined) this.stringIndex.set(s, (i = this.strings.push(s) - 1));
@@ -139,19 +151,31 @@ class BatchEncoder {
   private id(fieldTag: number, hex: string, spanIndex: number): void {
     if (hex.length === 0) return;
     this.start = this.pos;
-    this.reserve(hex.length / 2);
-    // Buffer#write stops at the first non-hex pair: a short count means bad input.
-    this.pos += this.chunk.write(hex, this.pos, 'hex');
-    if ((this.pos - this.start) * 2 !== hex.length) throw invalid(`span ${spanIndex}: id "${hex}" is not even-length hex`);
+    this.reserve(hex.length >> 1);
+    let bad = hex.length & 1;
+    for (let i = 0; i + 1 < hex.length; i += 2) {
+      const hi = HEX[hex.charCodeAt(i) & 127];
+      const lo = HEX[hex.charCodeAt(i + 1) & 127];
+      bad |= (hi | lo) & 16 | hex.charCodeAt(i) >> 7 | hex.charCodeAt(i + 1) >> 7;
+      this.chunk[this.pos++] = (hi << 4) | (lo & 15);
+    }
+    if (bad) throw invalid(`span ${spanIndex}: id "${hex}" is not even-length hex`);
     this.w.uint32(fieldTag).bytes(this.chunk.subarray(this.start, this.pos));
   }
 
-  /** Attributes as one packed list of string-table index pairs. */
+  /**
+   * Attributes as one packed list of string-table index pairs. Spans of one batch tend to
+   * carry the same keys, and often values, in the same order: the string seen last at the
+   * same position is compared first, which spares most table lookups.
+   */
   private pairs(fieldTag: number, attributes: Attributes): void {
     this.start = this.pos;
+    let slot = 0;
     for (const key in attributes) {
-      this.varint(this.stringAt(key));
-      this.varint(this.stringAt(attributes[key]));
+      this.varint(this.recent[slot] === key ? this.recentIndex[slot] : this.remember(slot, key));
+      const value = attributes[key];
+      this.varint(this.recent[slot + 1] === value ? this.recentIndex[slot + 1] : this.remember(slot + 1, value));
+      slot += 2;
     }
     if (this.pos > this.start) this.w.uint32(fieldTag).bytes(this.chunk.subarray(this.start, this.pos));
   }
@@ -176,25 +200,23 @@ class BatchEncoder {
 type Source = Pick<Span, 'tenant' | 'serviceName' | 'resource'>;
 
 /**
- * The batch's distinct (tenant, service, resource) triples. Receivers usually share one
- * resource object between the spans of a tracer's request, so the previous span's source is
- * tried first and a content key (sorted entries) is computed once per distinct object.
+ * The batch's distinct (tenant, service, resource) triples. Receivers share one resource
+ * object between the spans of a tracer's request, so sources are found by object identity
+ * first; the content key (sorted entries) is only built for a new object.
  */
 class SourceTable {
   readonly list: Source[] = [];
-  private readonly byKey = new Map<string, number>();
-  private readonly contentOf = new Map<Attributes, string>();
-  private last = { tenant: '', serviceName: '', resource: {} as Attributes, index: -1 };
+  private readonly byObject = new Map<Attributes, { tenant: string; serviceName: string; index: number }[]>();
+  private readonly byContent = new Map<string, number>();
 
   indexOf({ tenant, serviceName, resource }: Span): number {
-    const last = this.last;
-    if (last.resource === resource && last.tenant === tenant && last.serviceName === serviceName) return last.index;
-    let content = this.contentOf.get(resource);
-    if (content === undefined) this.contentOf.set(resource, (content = JSON.stringify(Object.entries(resource).sort())));
-    const key = `${tenant}\u0000${serviceName}\u0000${content}`;
-    let index = this.byKey.get(key);
-    if (index === undefined) this.byKey.set(key, (index = this.list.push({ tenant, serviceName, resource }) - 1));
-    this.last = { tenant, serviceName, resource, index };
+    let known = this.byObject.get(resource);
+    if (known === undefined) this.byObject.set(resource, (known = []));
+    for (const k of known) if (k.tenant === tenant && k.serviceName === serviceName) return k.index;
+    const key = JSON.stringify([tenant, serviceName, Object.entries(resource).sort()]);
+    let index = this.byContent.get(key);
+    if (index === undefined) this.byContent.set(key, (index = this.list.push({ tenant, serviceName, resource }) - 1));
+    known.push({ tenant, serviceName, index });
     return index;
   }
 }
@@ -207,7 +229,7 @@ type Reader = protobuf.Reader;
 /**
  * Decodes a SpanBatch. Spans of one source share one frozen resource object (read-only by
  * contract; frozen so that a mutation fails loudly instead of leaking into sibling spans).
- * Unknown fields are skipped; unknown enum numbers read as the enum's default.
+ * Unknown fields are skipped; unknown kinds, status codes and ref types read as UNSPECIFIED, 0, LINK.
  * Throws INVALID_ARGUMENT when the bytes are not a well-formed SpanBatch.
  */
 export function decodeSpanBatch(bytes: Uint8Array): Span[] {
@@ -229,11 +251,7 @@ export function decodeSpanBatch(bytes: Uint8Array): Span[] {
       } else r.skipType(t & 7);
     }
     if (strings.length === 0) strings.push('');
-    const sources: Source[] = rawSources.map((s) => ({
-      tenant: s.tenant,
-      serviceName: s.serviceName,
-      resource: Object.freeze(attributesOf(s.resource, strings)),
-    }));
+    const sources: Source[] = rawSources.map((s) => ({ ...s, resource: Object.freeze(attributesOf(s.resource, strings)) }));
     // Pass 2: the spans.
     const spans: Span[] = new Array(spanBounds.length / 2);
     for (let i = 0; i < spans.length; i++) {
@@ -254,11 +272,7 @@ function endOf(r: Reader): number {
   return end;
 }
 
-interface RawSource {
-  tenant: string;
-  serviceName: string;
-  resource: number[];
-}
+type RawSource = { tenant: string; serviceName: string; resource: number[] };
 
 function readSource(r: Reader, end: number): RawSource {
   const s: RawSource = { tenant: '', serviceName: '', resource: [] };
@@ -375,8 +389,7 @@ const readHex = (r: Reader): string => readText(r, 'hex');
 /** A two's-complement 64-bit little-endian integer as a number (exact up to 2^53). */
 function readSfixed64(r: Reader): number {
   const lo = r.fixed32();
-  const hi = r.sfixed32();
-  return hi * 4294967296 + lo;
+  return r.sfixed32() * 4294967296 + lo;
 }
 
 /** A zigzag varint as a number (exact up to 2^53), without long.js objects. */

@@ -108,3 +108,29 @@ t.test('before any enricher runs every column holds its default', async (t) => {
   t.equal(trace.summary.headSpan, -1);
   t.equal(trace.spans.length, 2, 'the assembled trace is carried over');
 });
+
+t.test('a resolver with a batch form gets one batch per entity kind per trace', async (t) => {
+  const memory = new MemoryEntityResolver();
+  const batches: string[][] = [];
+  const batching: EntityResolver = {
+    resolve: () => {
+      throw new Error('resolve should not be called when resolveAll exists');
+    },
+    resolveAll: (requests) => {
+      batches.push(requests.map((r) => r.type));
+      return requests.map((r) => memory.resolve(r));
+    },
+    find: (tenant, id) => memory.find(tenant, id),
+  };
+  const { trace } = await enrich(
+    [
+      { id: 'in', kind: 'SERVER', service: 'web', attrs: { 'http.route': '/a' } },
+      { id: 'db', parent: 'in', kind: 'CLIENT', service: 'web', attrs: { 'db.system': 'redis', 'net.peer.name': 'cache' } },
+      { id: 'call', parent: 'in', kind: 'CLIENT', service: 'web' },
+      { id: 'other', parent: 'call', kind: 'SERVER', service: 'users', attrs: { 'http.route': '/b' } },
+    ],
+    { resolver: batching },
+  );
+  t.same(trace.failures, []);
+  t.same(batches, [['SERVICE', 'SERVICE'], ['API', 'API'], ['BACKEND']]);
+});

@@ -29,7 +29,7 @@ t.test('nanoseconds become whole microseconds exactly, though the nanoseconds pa
 t.test('span kind from a span.kind tag', async (t) => {
   const table: Array<[string | undefined, string]> = [
     ['client', 'CLIENT'], ['SERVER', 'SERVER'], ['producer', 'PRODUCER'], ['Consumer', 'CONSUMER'],
-    ['internal', 'INTERNAL'], ['rpc', 'UNSPECIFIED'], [undefined, 'UNSPECIFIED'],
+    ['internal', 'INTERNAL'], ['rpc', 'UNSPECIFIED'], [undefined, 'UNSPECIFIED'], ['constructor', 'UNSPECIFIED'],
   ];
   for (const [tag, kind] of table) t.equal(kindFromName(tag), kind, `${tag} → ${kind}`);
 });

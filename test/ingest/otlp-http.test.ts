@@ -91,6 +91,7 @@ t.test('OTLP/HTTP receiver', async (t) => {
 
   t.test('answers 415 for other content types and encodings', async (t) => {
     t.equal((await post(url, 'hello', { 'content-type': 'text/plain' })).status, 415);
+    t.equal((await post(url, '{}', { 'content-type': 'constructor' })).status, 415, 'a media type named like an Object property');
     t.equal((await post(url, 'hello', { ...JSON_TYPE, 'content-encoding': 'br' })).status, 415);
   });
 
@@ -134,7 +135,7 @@ t.test('OTLP/HTTP receiver', async (t) => {
     const counts = receivers.refusals().requests;
     t.ok(counts['otlp-http:INVALID_ARGUMENT'] >= 6, 'bad input counted');
     t.equal(counts['otlp-http:PAYLOAD_TOO_LARGE'], 3);
-    t.equal(counts['otlp-http:UNSUPPORTED_MEDIA_TYPE'], 2);
+    t.equal(counts['otlp-http:UNSUPPORTED_MEDIA_TYPE'], 3);
     t.equal(counts['otlp-http:RESOURCE_EXHAUSTED'], 1);
     t.equal(counts['otlp-http:UNAVAILABLE'], 1);
   });

@@ -10,7 +10,8 @@ import { startReceivers } from '../../src/ingest/receivers.ts';
 import { RefusalLog } from '../../src/ingest/refusals.ts';
 import { decodeOtlpProto } from '../../src/ingest/otlp-proto.ts';
 import { decodeJaegerPostSpans } from '../../src/ingest/jaeger-proto.ts';
-import { JaegerPostSpansRequest } from '../../src/ingest/protos.ts';
+import { JaegerPostSpansRequest, ZipkinListOfSpans } from '../../src/ingest/protos.ts';
+import { decodeZipkinProto } from '../../src/ingest/zipkin-proto.ts';
 import { decodeOtlpJson } from '../../src/ingest/otlp-json.ts';
 import { decodeZipkinJson } from '../../src/ingest/zipkin-json.ts';
 import { decodeJaegerUiJson } from '../../src/ingest/jaeger-ui-json.ts';
@@ -77,10 +78,15 @@ t.test('mangled protobuf never escapes as anything but INVALID_ARGUMENT', async 
   const jaeger = Buffer.from(JaegerPostSpansRequest.encode(JaegerPostSpansRequest.fromObject({
     batch: { process: { serviceName: 'x' }, spans: [{ traceId: randomBytes(16), spanId: randomBytes(8), startTime: { seconds: 1, nanos: 0 } }] },
   })).finish());
+  const zipkin = Buffer.from(ZipkinListOfSpans.encode(ZipkinListOfSpans.fromObject({
+    spans: [{ traceId: randomBytes(16), id: randomBytes(8), timestamp: 5, localEndpoint: { serviceName: 's', ipv4: Buffer.from([1, 2, 3, 4]) }, tags: { a: 'b' } }],
+  })).finish());
+  const inputs = [[otlp, decodeOtlpProto], [jaeger, decodeJaegerPostSpans], [zipkin, decodeZipkinProto]] as const;
   let decoded = 0;
   let refused = 0;
-  for (let i = 0; i < 2000; i++) {
-    const [body, decode] = i % 2 === 0 ? [Buffer.from(otlp), decodeOtlpProto] : [Buffer.from(jaeger), decodeJaegerPostSpans];
+  for (let i = 0; i < 3000; i++) {
+    const [original, decode] = inputs[i % inputs.length];
+    const body = Buffer.from(original);
     for (let k = 0; k < 1 + (i % 4); k++) body[Math.floor(Math.random() * body.length)] = Math.floor(Math.random() * 256);
     try {
       decode(i % 7 === 0 ? body.subarray(0, Math.floor(Math.random() * body.length)) : body, 't');
@@ -93,7 +99,7 @@ t.test('mangled protobuf never escapes as anything but INVALID_ARGUMENT', async 
       refused++;
     }
   }
-  t.equal(decoded + refused, 2000, `${decoded} decoded, ${refused} refused, none escaped`);
+  t.equal(decoded + refused, 3000, `${decoded} decoded, ${refused} refused, none escaped`);
 });
 
 /** Replaces values anywhere in a JSON tree with values of other types. */

@@ -15,7 +15,7 @@ const SEED = 77;
 
 async function node(t: Test) {
   const dir = tempDir(t, 'loadgen-node-');
-  return spawnNodeProcess(t, ['--data-dir', join(dir, 'data'), '--window-ms', '500', '--log-level', 'warn'], join(dir, 'node.log'));
+  return spawnNodeProcess(t, ['--data-dir', join(dir, 'data'), '--window-ms', '500'], join(dir, 'node.log'));
 }
 
 /** Forwards OTLP/JSON to the node, but silently removes one trace's spans first. */
@@ -51,9 +51,12 @@ async function loadgen(flags: RawFlags) {
 
 t.test('--verify against a running node passes when nothing is lost, late and duplicate spans included', async (t) => {
   const n = await node(t);
-  const out = await loadgen({ endpoint: n.otlpHttp, verify: n.graphql, 'late-spans': '0.1', 'late-after': '1500ms', duplicates: '0.05' });
+  const out = await loadgen({ endpoint: n.otlpHttp, verify: n.graphql, 'late-spans': '0.1', 'late-after': '1500ms', duplicates: '0.05', freshness: true });
   t.equal(out.exitCode, EXIT_OK, JSON.stringify(out.verify && { lost: out.verify.lost.length, split: out.verify.split.slice(0, 3), incomplete: out.verify.incomplete.slice(0, 3) }));
   t.ok(out.verify!.checked > 0 && out.verify!.checked === out.report!.traces, `${out.verify!.checked} traces checked`);
+  const f = out.report!.freshnessMs!;
+  t.ok(f.samples > 0, `${f.samples} traces timed from sent to queryable`);
+  t.ok(f.p50 >= 500, `freshness p50 ${f.p50} ms is at least the node's 500 ms assembly window`);
 });
 
 t.test('--verify detects a trace deliberately withheld in front of a running node', async (t) => {

@@ -124,6 +124,21 @@ export function viewStoreConformance(t: Test, name: string, factory: ViewStoreFa
     t.same(await store.storedSpans([]), new Map());
   });
 
+  t.test(`${name}: a large batch is replaced and read back whole`, async (t) => {
+    const store = await factory(t);
+    t.teardown(() => store.close());
+    // More traces than any short-list shortcut an adapter may take.
+    const many = Array.from({ length: 600 }, (_, i) => [
+      makeSpan({ tenant: 'acme', traceId: hexId(i + 1, 32), spanId: hexId(i + 1), startUs: T0 + i, endUs: T0 + i + 10 }),
+    ]);
+    await store.replaceTraces(many.map((spans) => rowsOf(spans)));
+    await store.replaceTraces(many.map((spans) => rowsOf(spans, 1)));
+    const total = await store.query({ view: 'spanEventView', tenant: 'acme', select: [{ as: 'id', ref: { column: 'span_id' } }], where: [], limit: 0, withTotal: true });
+    t.equal(total.total, many.length, 'one row per span after writing every trace twice');
+    const stored = await store.storedSpans(many.map(([s]) => ({ tenant: 'acme', traceId: s.traceId })));
+    t.equal(stored.size, many.length);
+  });
+
   t.test(`${name}: every query sees its own tenant's rows only`, async (t) => {
     const { store } = await filled(t, factory, ['acme', 'other']);
     t.same(await spanIdsWhere(store, [], 'other'), await spanIdsWhere(store, [], 'acme'), 'both tenants hold the same ids');
@@ -211,6 +226,22 @@ export function viewStoreConformance(t: Test, name: string, factory: ViewStoreFa
     const expected = spanRows.filter((r) => (r.tags as Record<string, string>)['http.method'])
       .sort((x, y) => ((x.tags as Record<string, string>)['http.method'] + x.span_id < (y.tags as Record<string, string>)['http.method'] + y.span_id ? -1 : 1));
     t.same(byMapKey.rows.map((r) => r.id), expected.map((r) => r.span_id), 'order by a map key');
+  });
+
+  t.test(`${name}: close lets running work finish, then refuses new work`, async (t) => {
+    const store = await factory(t);
+    const [a, b] = tracesFor('acme');
+    await store.replaceTraces([rowsOf(a)]);
+    const q: ViewQuery = { view: 'spanEventView', tenant: 'acme', select: [{ as: 'id', ref: { column: 'span_id' } }], where: [], limit: 100 };
+    const reading = store.query(q);
+    const writing = store.replaceTraces([rowsOf(b)]);
+    const closing = store.close();
+    t.equal((await reading).rows.length, a.length, 'a query running at close completes');
+    await t.resolves(writing, 'a write queued at close completes');
+    await closing;
+    const err = await store.query(q).then(() => undefined, (e: unknown) => e);
+    t.ok(err instanceof TesseraError && err.code === 'UNAVAILABLE', 'a query after close is UNAVAILABLE');
+    await t.resolves(store.close(), 'closing twice is harmless');
   });
 
   t.test(`${name}: a plan it cannot run is rejected with BAD_QUERY`, async (t) => {

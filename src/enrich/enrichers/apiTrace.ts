@@ -42,9 +42,19 @@ function addEdge(trace: EnrichedTrace, kind: ApiNodeEdge['kind'], from: number, 
   trace.apiEdges.push({ kind, fromSpan: from, toSpan: to, fromNode: apiNode[from], toNode: apiNode[to] });
   outgoing[from] = 1;
   incoming[to] = 1;
+  if (kind === 'EXIT_ENTRY') markCallee(trace, from, to);
 }
 
-/** Fills apiNodes, apiEdges, the apiNode/apiEntry columns and the edge-less entry/exit lists. */
+/** The exit span and the exit spans above it, up to the caller's entry, call `entry`. */
+function markCallee(trace: EnrichedTrace, exit: number, entry: number): void {
+  const { spanType, calleeEntry } = trace.enriched;
+  if (calleeEntry[exit] === -1) calleeEntry[exit] = entry;
+  for (let p = trace.parent[exit]; p !== -1 && spanType[p] !== 'ENTRY'; p = trace.parent[p]) {
+    if (spanType[p] === 'EXIT' && calleeEntry[p] === -1) calleeEntry[p] = entry;
+  }
+}
+
+/** Fills apiNodes, apiEdges, the apiNode/apiEntry/calleeEntry columns and the edge-less entry/exit lists. */
 export function buildApiTrace(trace: EnrichedTrace): void {
   const { children, parent, spans, roots } = trace;
   const { apiBoundary, apiNode } = trace.enriched;

@@ -37,7 +37,7 @@ export function backendRequest(tenant: string, found: { candidate: BackendCandid
       [EntityKeys.BACKEND_HOST]: host,
       [EntityKeys.BACKEND_PORT]: port,
     },
-    attributes: { ...candidate.attributes },
+    attributes: candidate.attributes,
     name: port === '-1' ? host : `${host}:${port}`,
     seenUs,
   };

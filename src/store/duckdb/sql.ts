@@ -17,6 +17,7 @@ export interface RenderedQuery {
 }
 
 const bad = (message: string): TesseraError => new TesseraError('BAD_QUERY', message);
+const show = (v: Scalar): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
 
 /** A JSON path naming one top-level key, whatever characters it holds. */
 export const jsonKeyPath = (key: string): string => `$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
@@ -55,18 +56,18 @@ class Renderer {
         if (typeof v === 'bigint') return v;
         if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return BigInt(v.trim());
         const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-        if (typeof n !== 'number' || !Number.isFinite(n)) throw bad(`${what} needs a number, got ${JSON.stringify(v)}`);
+        if (typeof n !== 'number' || !Number.isFinite(n)) throw bad(`${what} needs a number, got ${show(v)}`);
         return Number.isInteger(n) ? BigInt(n) : n;
       }
       case 'double': {
         const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-        if (typeof n !== 'number' || !Number.isFinite(n)) throw bad(`${what} needs a number, got ${JSON.stringify(v)}`);
+        if (typeof n !== 'number' || !Number.isFinite(n)) throw bad(`${what} needs a number, got ${show(v)}`);
         return n;
       }
       case 'boolean':
         if (v === true || v === 'true') return true;
         if (v === false || v === 'false') return false;
-        throw bad(`${what} needs true or false, got ${JSON.stringify(v)}`);
+        throw bad(`${what} needs true or false, got ${show(v)}`);
       case 'string':
       case 'string_array':
         return String(v);

@@ -2,7 +2,7 @@
 // indexes rendered from src/views/schema.ts; writes through the appender inside one
 // transaction per batch (idempotent replace by tenant + trace id); reads on a small pool of
 // connections so a slow query never holds up the writer.
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { TesseraError, asTesseraError } from '../../errors.ts';
 import type { Span } from '../../model/span.ts';
 import { decodeSpanBatch } from '../codec.ts';
@@ -55,7 +55,17 @@ class ConnectionPool {
   }
 }
 
-const placeholders = (from: number, n: number): string => Array.from({ length: n }, (_, i) => `$${from + i}`).join(', ');
+/**
+ * `column IN (…)` over string values with parameters from `$from` on: placeholders for a
+ * short list (the ART index serves it), one list parameter for a long one (a semi-join; a
+ * statement with thousands of placeholders binds slowly).
+ */
+function inList(column: string, values: readonly string[], from: number): { sql: string; params: DuckDBValue[] } {
+  if (values.length <= 256) {
+    return { sql: `${quoteIdent(column)} IN (${values.map((_, i) => `$${from + i}`).join(', ')})`, params: [...values] };
+  }
+  return { sql: `${quoteIdent(column)} IN (SELECT unnest($${from}::VARCHAR[]))`, params: [listValue([...values])] };
+}
 
 /** Opens (and creates when missing) the store; ready to use when it resolves. */
 export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise<ViewStore> {
@@ -89,24 +99,23 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
   async function existing(conn: DuckDBConnection, keys: readonly TraceKey[]): Promise<Set<string>> {
     const found = new Set<string>();
     if (keys.length === 0) return found;
-    const ids = [...new Set(keys.map((k) => k.traceId))];
-    const rows = await conn.runAndReadAll(
-      `SELECT tenant_id, trace_id FROM ${quoteIdent(rawTraceView.name)} WHERE trace_id IN (${placeholders(1, ids.length)})`,
-      ids,
-    );
+    const ids = inList('trace_id', [...new Set(keys.map((k) => k.traceId))], 1);
+    const rows = await conn.runAndReadAll(`SELECT tenant_id, trace_id FROM ${quoteIdent(rawTraceView.name)} WHERE ${ids.sql}`, ids.params);
     for (const [tenant, traceId] of rows.getRows()) found.add(traceKeyString({ tenant: String(tenant), traceId: String(traceId) }));
     return found;
   }
 
   async function deleteTraces(keys: TraceKey[]): Promise<void> {
     const byTenant = new Map<string, string[]>();
-    for (const k of keys) byTenant.set(k.tenant, [...(byTenant.get(k.tenant) ?? []), k.traceId]);
+    for (const k of keys) {
+      const ids = byTenant.get(k.tenant);
+      if (ids) ids.push(k.traceId);
+      else byTenant.set(k.tenant, [k.traceId]);
+    }
     for (const view of VIEWS) {
-      for (const [tenant, ids] of byTenant) {
-        await writer.run(
-          `DELETE FROM ${quoteIdent(view.name)} WHERE tenant_id = $1 AND trace_id IN (${placeholders(2, ids.length)})`,
-          [tenant, ...ids],
-        );
+      for (const [tenant, traceIds] of byTenant) {
+        const ids = inList('trace_id', traceIds, 2);
+        await writer.run(`DELETE FROM ${quoteIdent(view.name)} WHERE tenant_id = $1 AND ${ids.sql}`, [tenant, ...ids.params]);
       }
     }
   }
@@ -150,12 +159,9 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
     const out = new Map<string, Span[]>();
     if (keys.length === 0) return out;
     const wanted = new Set(keys.map(traceKeyString));
-    const ids = [...new Set(keys.map((k) => k.traceId))];
+    const ids = inList('trace_id', [...new Set(keys.map((k) => k.traceId))], 1);
     const reader = await pool.use((c) =>
-      c.runAndReadAll(
-        `SELECT tenant_id, trace_id, span_batch FROM ${quoteIdent(rawTraceView.name)} WHERE trace_id IN (${placeholders(1, ids.length)})`,
-        ids,
-      ),
+      c.runAndReadAll(`SELECT tenant_id, trace_id, span_batch FROM ${quoteIdent(rawTraceView.name)} WHERE ${ids.sql}`, ids.params),
     );
     for (const [tenant, traceId, blob] of reader.getRowsJS()) {
       const key = traceKeyString({ tenant: String(tenant), traceId: String(traceId) });
@@ -193,7 +199,13 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
     instance.closeSync();
   }
 
-  await init();
+  try {
+    await init();
+  } catch (err) {
+    for (const c of [writer, ...readers]) c.closeSync();
+    instance.closeSync();
+    throw asTesseraError(err);
+  }
   return { init, replaceTraces, storedSpans, query, close };
 }
 

@@ -31,6 +31,21 @@ t.test('a call from one service to another makes two nodes and one exit-to-entry
   t.same(b.labels([apiEntry[b.at('b.db')]]), ['b.in'], 'every span knows its API trace entry');
 });
 
+t.test('exit spans know the entry span their call lands on, through wrapping client spans', async (t) => {
+  const b = await graph([
+    { id: 'in', kind: 'SERVER', service: 'a' },
+    { id: 'sdk', parent: 'in', kind: 'CLIENT', service: 'a' },
+    { id: 'http', parent: 'sdk', kind: 'CLIENT', service: 'a' },
+    { id: 'remote', parent: 'http', kind: 'SERVER', service: 'b' },
+    { id: 'db', parent: 'remote', kind: 'CLIENT', service: 'b' },
+  ]);
+  const callee = (label: string) => {
+    const i = b.trace.enriched.calleeEntry[b.at(label)];
+    return i === -1 ? null : b.labels([i])[0];
+  };
+  t.same([callee('http'), callee('sdk'), callee('db'), callee('in')], ['remote', 'remote', null, null]);
+});
+
 t.test('a proxy that emits only entry spans is linked entry to entry', async (t) => {
   const b = await graph([
     { id: 'mesh', kind: 'SERVER', service: 'istio-ingress' },

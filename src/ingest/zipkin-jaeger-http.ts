@@ -1,6 +1,6 @@
-// The all-or-nothing JSON receivers: Zipkin v2 (`POST /api/v2/spans`, 202 as Zipkin answers)
-// and the Jaeger UI JSON import (mounted by the node on its main HTTP port). One invalid span
-// refuses the whole request with 400 and nothing is appended.
+// The all-or-nothing HTTP receivers: Zipkin v2 (`POST /api/v2/spans`, JSON or proto3, 202 as
+// Zipkin answers) and the Jaeger UI JSON import (mounted by the node on its main HTTP port).
+// One invalid span refuses the whole request with 400 and nothing is appended.
 
 import type { ServerResponse } from 'node:http';
 import { TesseraError, asTesseraError } from '../errors.ts';
@@ -11,23 +11,29 @@ import {
 } from './http-edge.ts';
 import { decodeJaegerUiJson } from './jaeger-ui-json.ts';
 import { decodeZipkinJson } from './zipkin-json.ts';
+import { decodeZipkinProto } from './zipkin-proto.ts';
 
 export const ZIPKIN_SPANS_PATH = '/api/v2/spans';
 
-interface JsonReceiver {
+type Decode = (body: Buffer, tenant: string) => Span[];
+
+interface SpanListReceiver {
   name: string;
   /** Serve only this path (undefined: whatever path the handler is mounted on). */
   path?: string;
-  decode(body: Buffer, tenant: string): Span[];
+  /** Decoders by media type ('' = no Content-Type given). */
+  decoders: Record<string, Decode>;
   succeed(res: ServerResponse, spans: Span[]): void;
 }
 
+const JSON_ONLY = (decode: Decode): Record<string, Decode> => ({ '': decode, 'application/json': decode, 'text/json': decode });
+
 /** Zipkin v2 JSON spans endpoint as a node `http` handler (serves only `/api/v2/spans`). */
 export function buildZipkinHandler(opts: HandlerOptions): RequestHandler {
-  return buildJsonHandler(opts, {
+  return buildSpanListHandler(opts, {
     name: 'zipkin',
     path: ZIPKIN_SPANS_PATH,
-    decode: decodeZipkinJson,
+    decoders: { ...JSON_ONLY(decodeZipkinJson), 'application/x-protobuf': decodeZipkinProto, 'application/protobuf': decodeZipkinProto },
     succeed: (res) => {
       res.writeHead(202, { 'content-length': 0 });
       res.end();
@@ -40,9 +46,9 @@ export function buildZipkinHandler(opts: HandlerOptions): RequestHandler {
  * any path; answers 200 with `{"spans": n, "traces": n}` once every span is in the span log.
  */
 export function buildJaegerImportHandler(opts: HandlerOptions): RequestHandler {
-  return buildJsonHandler(opts, {
+  return buildSpanListHandler(opts, {
     name: 'jaeger-import',
-    decode: decodeJaegerUiJson,
+    decoders: JSON_ONLY(decodeJaegerUiJson),
     succeed: (res, spans) => {
       const body = JSON.stringify({ spans: spans.length, traces: new Set(spans.map((s) => s.traceId)).size });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -51,9 +57,7 @@ export function buildJaegerImportHandler(opts: HandlerOptions): RequestHandler {
   });
 }
 
-const JSON_TYPES = new Set(['', 'application/json', 'text/json']);
-
-function buildJsonHandler(opts: HandlerOptions, receiver: JsonReceiver): RequestHandler {
+function buildSpanListHandler(opts: HandlerOptions, receiver: SpanListReceiver): RequestHandler {
   const refusals = refusalsOf(opts);
   return (req, res) => {
     const answer = async () => {
@@ -61,12 +65,15 @@ function buildJsonHandler(opts: HandlerOptions, receiver: JsonReceiver): Request
         throw new TesseraError('NOT_FOUND', `no ${receiver.name} endpoint at ${pathOf(req)}; spans go to POST ${receiver.path}`);
       }
       if (req.method !== 'POST') throw methodNotAllowed(req, res, 'POST');
-      if (!JSON_TYPES.has(mediaTypeOf(req))) {
-        throw new TesseraError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${JSON.stringify(mediaTypeOf(req))} is not supported; use application/json`);
+      const type = mediaTypeOf(req);
+      const decode = Object.hasOwn(receiver.decoders, type) ? receiver.decoders[type] : undefined;
+      if (!decode) {
+        const supported = Object.keys(receiver.decoders).filter(Boolean).join(' or ');
+        throw new TesseraError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${JSON.stringify(type)} is not supported; use ${supported}`);
       }
       const tenant = tenantOf(req.headers[TENANT_HEADER], opts.defaultTenant);
       const body = await readBody(req, opts.maxBodyBytes);
-      const spans = receiver.decode(body, tenant);
+      const spans = decode(body, tenant);
       if (spans.length > 0) await opts.sink.accept(spans);
       receiver.succeed(res, spans);
     };

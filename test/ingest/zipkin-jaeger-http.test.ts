@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { exhausted } from '../../src/errors.ts';
 import { buildJaegerImportHandler } from '../../src/ingest/receivers.ts';
+import { ZipkinListOfSpans } from '../../src/ingest/protos.ts';
 import { post } from './requests.ts';
 import { CollectingSink, capturingLogger, hex, startTestReceivers } from './support.ts';
 
@@ -54,6 +55,31 @@ t.test('Zipkin v2 receiver', async (t) => {
     const local = sink.byId(hex(99, 16))!;
     t.equal(local.parentSpanId, hex(11, 16));
     t.equal(local.kind, 'INTERNAL', 'no kind: a local span');
+  });
+
+  t.test('accepts proto3 ListOfSpans the same way', async (t) => {
+    const body = ZipkinListOfSpans.encode(ZipkinListOfSpans.fromObject({
+      spans: [{
+        traceId: Buffer.from(hex(7, 32), 'hex'), id: Buffer.from(hex(71, 16), 'hex'), parentId: Buffer.from(hex(70, 16), 'hex'),
+        kind: 2, name: 'post /pay', timestamp: 1_700_000_000_000_000, duration: 42,
+        localEndpoint: { serviceName: 'payments', ipv4: Buffer.from([10, 0, 0, 9]), port: 443 },
+        remoteEndpoint: { serviceName: 'shop', ipv6: Buffer.from('20010db8000000000000000000000001', 'hex') },
+        annotations: [{ timestamp: 1_700_000_000_000_010, value: 'sr' }],
+        tags: { 'Http.Method': 'POST' },
+      }],
+    })).finish();
+    const res = await post(url, body, { 'content-type': 'application/x-protobuf' });
+    t.equal(res.status, 202);
+    const span = sink.byId(hex(71, 16))!;
+    t.same([span.traceId, span.parentSpanId, span.kind, span.serviceName], [hex(7, 32), hex(70, 16), 'SERVER', 'payments']);
+    t.same([span.startUs, span.endUs], [1_700_000_000_000_000, 1_700_000_000_000_042]);
+    t.same(span.resource, { 'service.name': 'payments', 'net.host.ip': '10.0.0.9', 'net.host.port': '443' });
+    t.equal(span.attributes['net.peer.ip'], '2001:0db8:0000:0000:0000:0000:0000:0001');
+    t.equal(span.attributes['peer.service'], 'shop');
+    t.equal(span.attributes['http.method'], 'POST');
+    t.same(span.events.map((e) => [e.timeUs, e.name]), [[1_700_000_000_000_010, 'sr']]);
+    const bad = await post(url, Buffer.from([0x0a, 0x20, 0x01]), { 'content-type': 'application/x-protobuf' });
+    t.equal(bad.status, 400);
   });
 
   t.test('refuses the whole request when one span is invalid, naming it', async (t) => {

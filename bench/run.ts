@@ -1,0 +1,180 @@
+// `npm run bench`: runs every benchmark scenario several times, each run in a fresh process,
+// takes the median of each figure, computes ratios to the ceilings measured in the same run,
+// prints them and writes docs/benchmarks.md (date, machine, Node version, figures, ratios).
+//   npm run bench -- [--repeats 3] [--only decode,redis,loadgen,e2e,duckdb,spanlog] [--quick] [--no-write]
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Figure, fmt } from './figures.ts';
+
+interface Scenario {
+  id: string;
+  title: string;
+  file: string;
+  /** 'figures': prints a JSON line with --json; 'text': a script of another engineer, read line by line. */
+  kind: 'figures' | 'text';
+  args: (quick: boolean) => string[];
+  /** A binary the scenario needs; skipped (and said so) when absent. */
+  needs?: string;
+}
+
+const SCENARIOS: Scenario[] = [
+  { id: 'decode', title: 'Decode ceiling', file: 'decode-ceiling.ts', kind: 'figures', args: (q) => ['--seconds', q ? '1' : '3'] },
+  { id: 'redis', title: 'Redis ceiling', file: 'redis-ceiling.ts', kind: 'figures', needs: 'redis-server', args: (q) => ['--seconds', q ? '1' : '3'] },
+  { id: 'loadgen', title: 'Load generator', file: 'loadgen-throughput.ts', kind: 'figures', args: (q) => ['--seconds', q ? '2' : '5'] },
+  { id: 'e2e', title: 'End to end', file: 'e2e.ts', kind: 'figures', args: (q) => ['--seconds', q ? '5' : '15'] },
+  { id: 'duckdb', title: 'Store: DuckDB writes', file: 'duckdb-write.ts', kind: 'text', args: (q) => (q ? ['50000'] : []) },
+  { id: 'spanlog', title: 'Span log codec', file: 'spanlog-codec.ts', kind: 'text', args: () => [] },
+];
+
+const BENCH = import.meta.dirname;
+const DOC = resolve(BENCH, '../docs/benchmarks.md');
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+const repeats = Number(flag('repeats') ?? '3');
+const only = flag('only')?.split(',');
+const quick = process.argv.includes('--quick');
+const write = !process.argv.includes('--no-write');
+
+function runOnce(s: Scenario): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH, s.file), '--json', ...s.args(quick)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** "  label:   1,234 unit (…)" lines of a text scenario as figures (the first number of each). */
+function textFigures(s: Scenario, stdout: string): Figure[] {
+  const out: Figure[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^\s+([^:]+):\s+(-?[\d,]+(?:\.\d+)?)\s*([^\s(,]*)/.exec(line);
+    if (m === null) continue;
+    out.push({ id: `${s.id}.${m[1].trim()}`, label: m[1].trim(), value: Number(m[2].replace(/,/g, '')), unit: m[3] || '' });
+  }
+  return out;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+interface Summary {
+  figure: Figure;
+  values: number[];
+}
+
+interface Result {
+  scenario: Scenario;
+  summaries: Summary[];
+  lastOutput: string;
+  skipped?: string;
+}
+
+async function runScenario(s: Scenario): Promise<Result> {
+  if (!existsSync(join(BENCH, s.file))) return { scenario: s, summaries: [], lastOutput: '', skipped: `bench/${s.file} is not in the tree yet` };
+  if (s.needs !== undefined && spawnSync('which', [s.needs]).status !== 0) {
+    return { scenario: s, summaries: [], lastOutput: '', skipped: `${s.needs} is not installed` };
+  }
+  const byId = new Map<string, Summary>();
+  let lastOutput = '';
+  for (let r = 0; r < repeats; r++) {
+    process.stderr.write(`${s.id} ${r + 1}/${repeats}… `);
+    const { code, stdout, stderr } = await runOnce(s);
+    if (code !== 0) return { scenario: s, summaries: [], lastOutput: stdout + stderr, skipped: `exited with code ${code}` };
+    const lines = stdout.trimEnd().split('\n');
+    const figures = s.kind === 'figures' ? (JSON.parse(lines[lines.length - 1]) as { figures: Figure[] }).figures : textFigures(s, stdout);
+    lastOutput = (s.kind === 'figures' ? lines.slice(0, -1) : lines).join('\n');
+    for (const f of figures) {
+      const summary = byId.get(f.id) ?? { figure: f, values: [] };
+      summary.values.push(f.value);
+      byId.set(f.id, summary);
+    }
+  }
+  process.stderr.write('\n');
+  return { scenario: s, summaries: [...byId.values()], lastOutput };
+}
+
+function machine(): string[] {
+  const cpus = os.cpus();
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(', ');
+  return [
+    `- Date: ${new Date().toISOString()}`,
+    `- Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}`,
+    `- Node.js ${process.version}; load average when the run started: ${load}`,
+    `- Each scenario ran ${repeats} time${repeats === 1 ? '' : 's'} in a fresh process; figures are medians, [min – max] beside them${quick ? ' (--quick: short runs)' : ''}.`,
+  ];
+}
+
+function ratioOf(s: Summary, medians: Map<string, Summary>): string {
+  const ceilingId = s.figure.ceiling;
+  if (ceilingId === undefined) return '';
+  const c = medians.get(ceilingId);
+  if (c === undefined) return `(ceiling ${ceilingId} not measured)`;
+  return `${((100 * median(s.values)) / median(c.values)).toFixed(0)} % of ${c.figure.label}`;
+}
+
+function goals(medians: Map<string, Summary>): string[] {
+  const v = (id: string): number | undefined => {
+    const s = medians.get(id);
+    return s === undefined ? undefined : median(s.values);
+  };
+  const row = (goal: string, id: string, target: number, unit: string, better: 'higher' | 'lower'): string => {
+    const value = v(id);
+    if (value === undefined) return `| ${goal} | not measured | — |`;
+    const met = better === 'higher' ? value >= target : value <= target;
+    return `| ${goal} | ${fmt(value)} ${unit} | ${met ? 'met' : 'not met'} |`;
+  };
+  const decode = v('decode.raw');
+  const e2e = v('e2e.embedded.perCore');
+  const share = decode !== undefined && e2e !== undefined ? `${((100 * e2e) / decode).toFixed(0)} %` : 'not measured';
+  return [
+    '| goal (issue 3) | measured (median) | status |',
+    '|---|---|---|',
+    row('end to end ≥ 50 000 spans/s per core (embedded)', 'e2e.embedded.perCore', 50_000, 'spans/s per node CPU-s', 'higher'),
+    `| end to end ≥ 50 % of the decode ceiling (embedded) | ${share} | ${share.endsWith('%') && Number.parseInt(share, 10) >= 50 ? 'met' : 'not met'} |`,
+    row('generator ≥ 100 000 spans/s OTLP/HTTP protobuf on one core', 'loadgen.sendCpu', 100_000, 'spans/s per CPU-s', 'higher'),
+    row('memory per in-flight span ≤ 1 KB (embedded)', 'e2e.embedded.rssPerSpan', 1_024, 'B', 'lower'),
+    row('zero loss, verified (embedded)', 'e2e.embedded.lost', 0, 'traces lost', 'lower'),
+    row('zero loss, verified (Redis span log)', 'e2e.redis.lost', 0, 'traces lost', 'lower'),
+  ];
+}
+
+function render(results: Result[]): string {
+  const medians = new Map(results.flatMap((r) => r.summaries.map((s) => [s.figure.id, s] as const)));
+  const lines = ['# Benchmarks', '', 'Written by `npm run bench` (bench/run.ts); do not edit by hand. How to read and re-run them: [loadgen.md](loadgen.md#benchmarks).', '', ...machine(), '', '## Goals', '', ...goals(medians), ''];
+  for (const r of results) {
+    lines.push(`## ${r.scenario.title} (bench/${r.scenario.file})`, '');
+    if (r.skipped !== undefined) {
+      lines.push(`Not measured: ${r.skipped}.`, '');
+      if (r.lastOutput.trim() !== '') lines.push('```', r.lastOutput.trim().slice(-1500), '```', '');
+      continue;
+    }
+    lines.push('| figure | median | [min – max] | unit | ratio to the ceiling |', '|---|---:|---|---|---|');
+    for (const s of r.summaries) {
+      const range = s.values.length > 1 ? `[${fmt(Math.min(...s.values))} – ${fmt(Math.max(...s.values))}]` : '';
+      lines.push(`| ${s.figure.label} | ${fmt(median(s.values))} | ${range} | ${s.figure.unit} | ${ratioOf(s, medians)} |`);
+    }
+    lines.push('', '<details><summary>output of the last run</summary>', '', '```', r.lastOutput.trim(), '```', '', '</details>', '');
+  }
+  return lines.join('\n');
+}
+
+const selected = SCENARIOS.filter((s) => only === undefined || only.includes(s.id));
+const results: Result[] = [];
+for (const s of selected) results.push(await runScenario(s));
+const doc = render(results);
+console.log(doc);
+if (write) {
+  writeFileSync(DOC, `${doc}\n`);
+  console.error(`wrote ${DOC}`);
+}
