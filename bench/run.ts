@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark scenario several times, each run in a fresh process,
 // takes the median of each figure, computes ratios to the ceilings measured in the same run,
 // prints them and writes docs/benchmarks.md (date, machine, Node version, figures, ratios).
-//   npm run bench -- [--repeats 3] [--only decode,redis,loadgen,e2e,duckdb,spanlog] [--quick] [--no-write]
+//   npm run bench -- [--repeats 3] [--only decode,redis,loadgen,spanlog,store,e2e] [--quick] [--no-write]
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -12,21 +12,20 @@ import { type Figure, fmt } from './figures.ts';
 interface Scenario {
   id: string;
   title: string;
+  /** A script that, given --json, prints its figures as one JSON line last (bench/figures.ts). */
   file: string;
-  /** 'figures': prints a JSON line with --json; 'text': a script of another engineer, read line by line. */
-  kind: 'figures' | 'text';
   args: (quick: boolean) => string[];
   /** A binary the scenario needs; skipped (and said so) when absent. */
   needs?: string;
 }
 
 const SCENARIOS: Scenario[] = [
-  { id: 'decode', title: 'Decode ceiling', file: 'decode-ceiling.ts', kind: 'figures', args: (q) => ['--seconds', q ? '1' : '3'] },
-  { id: 'redis', title: 'Redis ceiling', file: 'redis-ceiling.ts', kind: 'figures', needs: 'redis-server', args: (q) => ['--seconds', q ? '1' : '3'] },
-  { id: 'loadgen', title: 'Load generator', file: 'loadgen-throughput.ts', kind: 'figures', args: (q) => ['--seconds', q ? '2' : '5'] },
-  { id: 'e2e', title: 'End to end', file: 'e2e.ts', kind: 'figures', args: (q) => ['--seconds', q ? '5' : '15'] },
-  { id: 'duckdb', title: 'Store: DuckDB writes', file: 'duckdb-write.ts', kind: 'text', args: (q) => (q ? ['50000'] : []) },
-  { id: 'spanlog', title: 'Span log codec', file: 'spanlog-codec.ts', kind: 'text', args: () => [] },
+  { id: 'decode', title: 'Decode ceiling', file: 'decode-ceiling.ts', args: (q) => ['--seconds', q ? '1' : '3'] },
+  { id: 'redis', title: 'Redis ceiling', file: 'redis-ceiling.ts', needs: 'redis-server', args: (q) => ['--seconds', q ? '1' : '3'] },
+  { id: 'loadgen', title: 'Load generator', file: 'loadgen-throughput.ts', args: (q) => ['--seconds', q ? '2' : '5'] },
+  { id: 'spanlog', title: 'Span log codec', file: 'spanlog-codec.ts', args: (q) => ['--seconds', q ? '1' : '2'] },
+  { id: 'store', title: 'Store: DuckDB view writes', file: 'store-duckdb.ts', args: (q) => ['--spans', q ? '50000' : '200000'] },
+  { id: 'e2e', title: 'End to end', file: 'e2e.ts', args: (q) => ['--seconds', q ? '5' : '15'] },
 ];
 
 const BENCH = import.meta.dirname;
@@ -50,17 +49,6 @@ function runOnce(s: Scenario): Promise<{ code: number | null; stdout: string; st
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('close', (code) => done({ code, stdout, stderr }));
   });
-}
-
-/** "  label:   1,234 unit (…)" lines of a text scenario as figures (the first number of each). */
-function textFigures(s: Scenario, stdout: string): Figure[] {
-  const out: Figure[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = /^\s+([^:]+):\s+(-?[\d,]+(?:\.\d+)?)\s*([^\s(,]*)/.exec(line);
-    if (m === null) continue;
-    out.push({ id: `${s.id}.${m[1].trim()}`, label: m[1].trim(), value: Number(m[2].replace(/,/g, '')), unit: m[3] || '' });
-  }
-  return out;
 }
 
 const median = (xs: number[]): number => {
@@ -92,8 +80,13 @@ async function runScenario(s: Scenario): Promise<Result> {
     const { code, stdout, stderr } = await runOnce(s);
     if (code !== 0) return { scenario: s, summaries: [], lastOutput: stdout + stderr, skipped: `exited with code ${code}` };
     const lines = stdout.trimEnd().split('\n');
-    const figures = s.kind === 'figures' ? (JSON.parse(lines[lines.length - 1]) as { figures: Figure[] }).figures : textFigures(s, stdout);
-    lastOutput = (s.kind === 'figures' ? lines.slice(0, -1) : lines).join('\n');
+    let figures: Figure[];
+    try {
+      figures = (JSON.parse(lines[lines.length - 1]) as { figures: Figure[] }).figures;
+    } catch {
+      return { scenario: s, summaries: [], lastOutput: stdout + stderr, skipped: 'its last line is not the JSON figures line' };
+    }
+    lastOutput = lines.slice(0, -1).join('\n');
     for (const f of figures) {
       const summary = byId.get(f.id) ?? { figure: f, values: [] };
       summary.values.push(f.value);

@@ -19,8 +19,20 @@ const seconds = arg('seconds', 2);
 const batchSize = arg('batch', 100);
 const SpanBatch = spanLogRoot.lookupType('tessera.spanlog.v1.SpanBatch');
 
-// 50 batches of realistic spans (10 attributes, shared resources, events, links).
-const batches: Span[][] = Array.from({ length: 50 }, (_, i) => sampleSpans(batchSize, { seed: i + 1, spansPerTrace: 20 }));
+// 50 batches of realistic spans (10 attributes, events, links), passed through JSON so that
+// every string is its own instance, as after a receiver's decode; spans of one service share
+// one resource object, as a receiver builds them per ResourceSpans.
+function decodedLike(spans: Span[]): Span[] {
+  const copy = JSON.parse(JSON.stringify(spans)) as Span[];
+  const resources = new Map<string, Span['resource']>();
+  for (const s of copy) {
+    const shared = resources.get(s.serviceName);
+    if (shared) s.resource = shared;
+    else resources.set(s.serviceName, s.resource);
+  }
+  return copy;
+}
+const batches: Span[][] = Array.from({ length: 50 }, (_, i) => decodedLike(sampleSpans(batchSize, { seed: i + 1, spansPerTrace: 20 })));
 const encoded = batches.map(encodeSpanBatch);
 const jsonEncoded = batches.map((b) => JSON.stringify(b));
 const bytesPerSpan = encoded.reduce((n, e) => n + e.byteLength, 0) / (batches.length * batchSize);

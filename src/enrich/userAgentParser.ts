@@ -2,12 +2,21 @@
 // browsers send the same few strings over and over, and parsing one costs tens of microseconds.
 
 import { LRUCache } from 'lru-cache';
-import { UAParser } from 'ua-parser-js';
-import { Bots, CLIs, Crawlers, Fetchers, InApps, Libraries, MediaPlayers } from 'ua-parser-js/extensions';
+import UAParser from 'ua-parser-js';
 import type { UserAgentInfo } from './types.ts';
 
-/** Non-browser clients (bots, command-line tools, HTTP libraries) are common in API traffic. */
-const EXTENSIONS = [Bots, CLIs, Crawlers, Fetchers, InApps, Libraries, MediaPlayers].flat();
+/**
+ * Non-browser clients are common in API traffic and browser parsers do not name their kind:
+ * these classify them (first match wins). ua-parser-js 1.x (MIT) parses browsers, OS and device.
+ */
+const CLIENT_KINDS: { type: string; pattern: RegExp }[] = [
+  { type: 'crawler', pattern: /^(?:.*?\b)?([\w.-]*(?:bot|crawler|spider|slurp)[\w.-]*)(?:\/([\w.]+))?/i },
+  { type: 'cli', pattern: /^(curl|wget|httpie|xh|aria2)\/([\w.]+)/i },
+  {
+    type: 'library',
+    pattern: /^(python-requests|python-urllib3|python-httpx|aiohttp|okhttp|go-http-client|axios|node-fetch|undici|got|java|apache-httpclient|jersey|grpc-[\w-]+|ruby|faraday|dart|php-curl-class|guzzlehttp|reqwest|hyper|libwww-perl)(?:\/([\w.]+))?/i,
+  },
+];
 
 /** Longer user agents are cut to this length before parsing (Hypertrace's limit). */
 export const MAX_USER_AGENT_LENGTH = 1000;
@@ -37,10 +46,14 @@ export class UserAgentParser {
  * one, else "other". Unknown parts are "".
  */
 function describe(ua: string): UserAgentInfo {
-  const result = new UAParser(ua, EXTENSIONS).getResult();
+  for (const kind of CLIENT_KINDS) {
+    const m = kind.pattern.exec(ua);
+    if (m) return { name: m[1], type: kind.type, deviceCategory: 'other', osName: '', osVersion: '', browserVersion: m[2] ?? '' };
+  }
+  const result = new UAParser(ua).getResult();
   const name = result.browser.name ?? '';
-  const type = result.browser.type ?? (name !== '' ? 'browser' : '');
-  const deviceCategory = result.device.type ?? (type === 'browser' ? 'desktop' : name !== '' ? 'other' : '');
+  const type = name !== '' ? 'browser' : '';
+  const deviceCategory = result.device.type ?? (name !== '' ? 'desktop' : '');
   return {
     name,
     type,

@@ -89,7 +89,7 @@ class BatchEncoder {
     this.id(SPAN.traceId, span.traceId, index);
     this.id(SPAN.spanId, span.spanId, index);
     this.id(SPAN.parentSpanId, span.parentSpanId, index);
-    if (span.name !== '') w.uint32(SPAN.name).uint32(this.stringAt(span.name));
+    if (span.name !== '') w.uint32(SPAN.name).uint32(this.indexAt(0, span.name));
     const kind = KIND_NUMBER[span.kind];
     if (kind !== 0) w.uint32(SPAN.kind).uint32(kind);
     const hi = Math.floor(span.startUs / 4294967296); // sfixed64 as two words: no long.js objects
@@ -101,7 +101,7 @@ class BatchEncoder {
     for (const e of span.events) {
       w.uint32(SPAN.events).fork();
       this.sint64(EVENT.offsetUs, e.timeUs - span.startUs);
-      if (e.name !== '') w.uint32(EVENT.name).uint32(this.stringAt(e.name));
+      if (e.name !== '') w.uint32(EVENT.name).uint32(this.indexAt(1, e.name));
       this.pairs(EVENT.attributes, e.attributes);
       w.ldelim();
     }
@@ -137,15 +137,17 @@ class BatchEncoder {
     else this.w.uint32(fieldTag).sint64(v);
   }
 
-  private remember(slot: number, s: string): number {
+  /**
+   * A string's table index. Spans of a batch tend to carry the same keys, and often values, in
+   * the same order: the string last seen in the same slot is compared first, which spares most
+   * table lookups. Slot 0 is span names, 1 event names, then attribute keys and values.
+   */
+  private indexAt(slot: number, s: string): number {
+    if (this.recent[slot] === s) return this.recentIndex[slot];
     this.recent[slot] = s;
-    return (this.recentIndex[slot] = this.stringAt(s));
-  }
-
-  private stringAt(s: string): number {
     let i = this.stringIndex.get(s);
     if (i === undefined) this.stringIndex.set(s, (i = this.strings.push(s) - 1));
-    return i;
+    return (this.recentIndex[slot] = i);
   }
 
   private id(fieldTag: number, hex: string, spanIndex: number): void {
@@ -163,19 +165,13 @@ class BatchEncoder {
     this.w.uint32(fieldTag).bytes(this.chunk.subarray(this.start, this.pos));
   }
 
-  /**
-   * Attributes as one packed list of string-table index pairs. Spans of one batch tend to
-   * carry the same keys, and often values, in the same order: the string seen last at the
-   * same position is compared first, which spares most table lookups.
-   */
+  /** Attributes as one packed list of string-table index pairs. */
   private pairs(fieldTag: number, attributes: Attributes): void {
     this.start = this.pos;
-    let slot = 0;
+    let slot = 2;
     for (const key in attributes) {
-      this.varint(this.recent[slot] === key ? this.recentIndex[slot] : this.remember(slot, key));
-      const value = attributes[key];
-      this.varint(this.recent[slot + 1] === value ? this.recentIndex[slot + 1] : this.remember(slot + 1, value));
-      slot += 2;
+      this.varint(this.indexAt(slot++, key));
+      this.varint(this.indexAt(slot++, attributes[key]));
     }
     if (this.pos > this.start) this.w.uint32(fieldTag).bytes(this.chunk.subarray(this.start, this.pos));
   }

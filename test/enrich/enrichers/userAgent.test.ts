@@ -12,7 +12,7 @@ const PYTHON = 'python-requests/2.31.0';
 
 t.test('user agents are parsed into name, type, device, OS and version', async (t) => {
   const parser = new UserAgentParser();
-  t.same(parser.parse(CHROME_MAC), { name: 'Chrome', type: 'browser', deviceCategory: 'desktop', osName: 'macOS', osVersion: '10.15.7', browserVersion: '120.0.0.0' });
+  t.same(parser.parse(CHROME_MAC), { name: 'Chrome', type: 'browser', deviceCategory: 'desktop', osName: 'Mac OS', osVersion: '10.15.7', browserVersion: '120.0.0.0' });
   t.match(parser.parse(SAFARI_IPHONE), { name: 'Mobile Safari', type: 'browser', deviceCategory: 'mobile', osName: 'iOS', osVersion: '17.1' });
   t.match(parser.parse(GOOGLEBOT), { name: 'Googlebot', type: 'crawler', deviceCategory: 'other' });
   t.match(parser.parse(CURL), { name: 'curl', type: 'cli', browserVersion: '8.4.0' });
