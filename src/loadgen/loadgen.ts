@@ -1,6 +1,8 @@
 // One `tessera loadgen` invocation as a function: run the load (or read a manifest), write the
 // manifest, verify, and decide the exit code. The CLI and the benchmarks both call this.
 
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { asTesseraError } from '../errors.ts';
 import { FreshnessProbe, type FreshnessReport } from './freshness.ts';
 import { Manifest, type TraceRecord } from './manifest.ts';
@@ -64,6 +66,7 @@ async function generate(cfg: LoadgenConfig, io: LoadgenIo, probe: FreshnessProbe
 export async function runLoadgenConfig(cfg: LoadgenConfig, io: LoadgenIo): Promise<LoadgenOutcome> {
   let result: RunResult | null = null;
   let freshness: FreshnessReport | undefined;
+  let manifestPath: string | null = null;
   let manifest: Manifest;
   if (cfg.verifyOnly !== null) {
     manifest = await Manifest.read(cfg.verifyOnly);
@@ -77,7 +80,9 @@ export async function runLoadgenConfig(cfg: LoadgenConfig, io: LoadgenIo): Promi
     result = await generate(cfg, io, probe);
     if (probe !== null) freshness = await probe.close();
     manifest = result.manifest ?? new Manifest();
-    if (cfg.manifestPath !== null) await manifest.write(cfg.manifestPath);
+    // --verify always leaves the manifest behind, so a failed check can be re-run or read.
+    manifestPath = cfg.manifestPath ?? (cfg.verifyUrl === null ? null : join(tmpdir(), `tessera-loadgen-${Date.now()}-${result.seed}.jsonl`));
+    if (manifestPath !== null) await manifest.write(manifestPath);
   }
   let verify: VerifyReport | null = null;
   let exitCode = EXIT_OK;
@@ -98,6 +103,7 @@ export async function runLoadgenConfig(cfg: LoadgenConfig, io: LoadgenIo): Promi
     protocol: cfg.protocol, endpoint: cfg.protocol === 'otlp-grpc' ? cfg.endpoint : resolveEndpoint(cfg.protocol, cfg.endpoint),
     rate: cfg.run.rate, unit: cfg.run.rateUnit,
   }, verify ?? undefined, freshness);
+  if (report !== null && manifestPath !== null) report.manifest = manifestPath;
   if (exitCode === EXIT_OK && report !== null && report.spans.sent > 0 && report.spans.acknowledged === 0) exitCode = EXIT_NOTHING_ACKED;
   return { report, verify, exitCode };
 }

@@ -22,6 +22,8 @@ export interface LoadReport {
   achieved: { spansPerSec: number; tracesPerSec: number };
   exportLatencyMs: { p50: number; p99: number; max: number };
   bytesSent: number;
+  /** Where the manifest of generated traces was written (--manifest, or always with --verify). */
+  manifest?: string;
   /** Sent → queryable with every span, for sampled traces (--freshness). */
   freshnessMs?: { samples: number; p50: number; p99: number; max: number; timedOut: number };
   verify?: VerifyReport;
@@ -98,6 +100,7 @@ export function reportText(r: LoadReport): string {
     `  latency    export p50 ${r.exportLatencyMs.p50} ms, p99 ${r.exportLatencyMs.p99} ms, max ${r.exportLatencyMs.max} ms`,
     `  bytes      ${n(r.bytesSent)} (${r.spans.sent === 0 ? 0 : Math.round(r.bytesSent / r.spans.sent)} B/span)`,
   ];
+  if (r.manifest !== undefined) lines.push(`  manifest   ${r.manifest}`);
   if (r.freshnessMs !== undefined) {
     const f = r.freshnessMs;
     lines.push(`  freshness  sent → queryable p50 ${f.p50} ms, p99 ${f.p99} ms, max ${f.max} ms (${f.samples} samples, ${f.timedOut} timed out)`);

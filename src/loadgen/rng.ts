@@ -2,7 +2,24 @@
 // topology and the same traces. Math.random cannot be seeded, and a dependency for ~60 lines
 // of arithmetic would be heavier than the code.
 
-const HEX_BYTE: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_CODE: number[] = Array.from({ length: 16 }, (_, i) => '0123456789abcdef'.charCodeAt(i));
+const H = HEX_CODE;
+
+function hexOf2(a: number, b: number): string {
+  return String.fromCharCode(
+    H[a >>> 28], H[(a >>> 24) & 15], H[(a >>> 20) & 15], H[(a >>> 16) & 15], H[(a >>> 12) & 15], H[(a >>> 8) & 15], H[(a >>> 4) & 15], H[a & 15],
+    H[b >>> 28], H[(b >>> 24) & 15], H[(b >>> 20) & 15], H[(b >>> 16) & 15], H[(b >>> 12) & 15], H[(b >>> 8) & 15], H[(b >>> 4) & 15], H[b & 15],
+  );
+}
+
+function hexOf4(a: number, b: number, c: number, d: number): string {
+  return String.fromCharCode(
+    H[a >>> 28], H[(a >>> 24) & 15], H[(a >>> 20) & 15], H[(a >>> 16) & 15], H[(a >>> 12) & 15], H[(a >>> 8) & 15], H[(a >>> 4) & 15], H[a & 15],
+    H[b >>> 28], H[(b >>> 24) & 15], H[(b >>> 20) & 15], H[(b >>> 16) & 15], H[(b >>> 12) & 15], H[(b >>> 8) & 15], H[(b >>> 4) & 15], H[b & 15],
+    H[c >>> 28], H[(c >>> 24) & 15], H[(c >>> 20) & 15], H[(c >>> 16) & 15], H[(c >>> 12) & 15], H[(c >>> 8) & 15], H[(c >>> 4) & 15], H[c & 15],
+    H[d >>> 28], H[(d >>> 24) & 15], H[(d >>> 20) & 15], H[(d >>> 16) & 15], H[(d >>> 12) & 15], H[(d >>> 8) & 15], H[(d >>> 4) & 15], H[d & 15],
+  );
+}
 
 function splitmix32(state: number): () => number {
   let s = state >>> 0;
@@ -91,16 +108,28 @@ export class Rng {
     return median * Math.exp(sigma * this.normal());
   }
 
-  /** `bytes` random bytes as lowercase hex; never all zeros (an invalid OTel id). */
+  /**
+   * `bytes` random bytes as lowercase hex; never all zeros (an invalid OTel id). Span and trace
+   * ids are made with one String.fromCharCode call so the string is flat: the encoders read ids
+   * char by char, and a concatenated (rope) string would be flattened again on first read.
+   */
   hex(bytes: number): string {
-    let out = '';
+    if (bytes === 8 || bytes === 16) {
+      const a = this.u32();
+      const b = this.u32();
+      const c = bytes === 16 ? this.u32() : 0;
+      const d = bytes === 16 ? this.u32() : 0;
+      if ((a | b | c | d) === 0) return this.hex(bytes);
+      return bytes === 8 ? hexOf2(a, b) : hexOf4(a, b, c, d);
+    }
+    const codes: number[] = [];
     let zero = true;
     for (let i = 0; i < bytes; i += 4) {
       const v = this.u32();
       if (v !== 0) zero = false;
-      out += HEX_BYTE[v >>> 24] + HEX_BYTE[(v >>> 16) & 255] + HEX_BYTE[(v >>> 8) & 255] + HEX_BYTE[v & 255];
+      for (let j = 0; j < 8; j++) codes.push(HEX_CODE[(v >>> (28 - 4 * j)) & 15]);
     }
     if (zero) return this.hex(bytes);
-    return out.length === bytes * 2 ? out : out.slice(0, bytes * 2);
+    return String.fromCharCode(...codes.slice(0, bytes * 2));
   }
 }

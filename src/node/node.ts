@@ -65,7 +65,7 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
 
   try {
     const log: SpanLog = opts.redis
-      ? await (await import('../store/redis/spanlog.ts')).createRedisSpanLog({ redis: opts.redis, partitions: opts.partitions, maxBacklogSpans: opts.maxBacklogSpans })
+      ? await (await import('../store/redis/spanlog.ts')).createRedisSpanLog({ redis: opts.redis, partitions: opts.partitions, maxBacklogSpans: opts.maxBacklogSpans, logger })
       : createMemorySpanLog({ partitions: opts.partitions, maxBacklogSpans: opts.maxBacklogSpans });
     closers.push(() => log.close());
 

@@ -312,17 +312,10 @@ function readSpan(r: Reader, end: number, strings: readonly string[], sources: r
     spanEvents[i] = { timeUs: startUs + e.offsetUs, name: stringAt(strings, e.name), attributes: attributesOf(e.attributes, strings) };
   }
   return {
-    tenant: src.tenant, traceId, spanId, parentSpanId,
-    name: stringAt(strings, name),
-    kind: KINDS[kind] ?? 'UNSPECIFIED',
-    serviceName: src.serviceName,
-    startUs, endUs: startUs + durationUs,
-    statusCode: (statusCode <= 2 ? statusCode : 0) as StatusCode,
-    statusMessage,
-    attributes: attributesOf(attributes, strings),
-    resource: src.resource,
-    events: spanEvents,
-    links,
+    tenant: src.tenant, traceId, spanId, parentSpanId, name: stringAt(strings, name), kind: KINDS[kind] ?? 'UNSPECIFIED',
+    serviceName: src.serviceName, startUs, endUs: startUs + durationUs,
+    statusCode: (statusCode <= 2 ? statusCode : 0) as StatusCode, statusMessage,
+    attributes: attributesOf(attributes, strings), resource: src.resource, events: spanEvents, links,
   };
 }
 
@@ -390,10 +383,8 @@ function readSfixed64(r: Reader): number {
 
 /** A zigzag varint as a number (exact up to 2^53), without long.js objects. */
 function readSint64(r: Reader): number {
-  const buf = r.buf;
-  const start = r.pos;
-  let value = 0;
-  let scale = 1;
+  const buf = r.buf, start = r.pos;
+  let value = 0, scale = 1;
   for (let pos = start; pos < start + 10; pos++) {
     if (pos >= r.len) throw invalid('span batch: truncated varint');
     const b = buf[pos];

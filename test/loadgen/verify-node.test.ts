@@ -41,17 +41,18 @@ async function lossyProxy(t: Test, target: string, dropTraceId: string): Promise
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
 }
 
-async function loadgen(flags: RawFlags) {
+async function loadgen(t: Test, flags: RawFlags) {
   const info: string[] = [];
+  const manifest = join(tempDir(t, 'loadgen-manifest-'), 'manifest.jsonl');
   const outcome = await runLoadgenConfig(compileOptions({
-    rate: '1000', duration: '1s', seed: String(SEED), 'verify-settle': '1s', 'verify-timeout': '20s', ...flags,
+    rate: '1000', duration: '1s', seed: String(SEED), 'verify-settle': '1s', 'verify-timeout': '20s', manifest, ...flags,
   }, false), { progress: () => {}, info: (l) => info.push(l) });
   return { ...outcome, info };
 }
 
 t.test('--verify against a running node passes when nothing is lost, late and duplicate spans included', async (t) => {
   const n = await node(t);
-  const out = await loadgen({ endpoint: n.otlpHttp, verify: n.graphql, 'late-spans': '0.1', 'late-after': '1500ms', duplicates: '0.05', freshness: true });
+  const out = await loadgen(t, { endpoint: n.otlpHttp, verify: n.graphql, 'late-spans': '0.1', 'late-after': '1500ms', duplicates: '0.05', freshness: true });
   t.equal(out.exitCode, EXIT_OK, JSON.stringify(out.verify && { lost: out.verify.lost.length, split: out.verify.split.slice(0, 3), incomplete: out.verify.incomplete.slice(0, 3) }));
   t.ok(out.verify!.checked > 0 && out.verify!.checked === out.report!.traces, `${out.verify!.checked} traces checked`);
   const f = out.report!.freshnessMs!;
@@ -65,7 +66,7 @@ t.test('--verify detects a trace deliberately withheld in front of a running nod
   const ids = Array.from({ length: 7 }, () => gen.next(0).traceId);
   const withheld = ids[6];
   const proxy = await lossyProxy(t, n.otlpHttp, withheld);
-  const out = await loadgen({ endpoint: proxy, protocol: 'otlp-http-json', verify: n.graphql, 'verify-timeout': '3s' });
+  const out = await loadgen(t, { endpoint: proxy, protocol: 'otlp-http-json', verify: n.graphql, 'verify-timeout': '3s' });
   t.equal(out.exitCode, EXIT_VERIFY_FAILED);
   t.same(out.verify?.lost.map((p) => p.traceId), [withheld], 'exactly the withheld trace is lost');
   t.equal(out.verify!.split.length + out.verify!.incomplete.length + out.verify!.excess.length, 0, 'nothing else is wrong');

@@ -12,9 +12,20 @@ import { type SinkOptions, startHttpSink } from './fixtures/sinks.ts';
 
 const SEED = '31';
 
+let manifests = '';
+t.before(() => {
+  manifests = mkdtempSync(join(tmpdir(), 'loadgen-manifests-'));
+});
+t.teardown(() => rmSync(manifests, { recursive: true, force: true }));
+let runs = 0;
+
 async function loadgen(flags: RawFlags) {
   const lines: string[] = [];
-  const outcome = await runLoadgenConfig(compileOptions(flags, false), { progress: () => {}, info: (l) => lines.push(l) });
+  // Verifying runs leave a manifest behind: keep them in a directory the test removes.
+  const withManifest = flags.verify !== undefined && flags.manifest === undefined && flags['verify-only'] === undefined
+    ? { ...flags, manifest: join(manifests, `run-${++runs}.jsonl`) }
+    : flags;
+  const outcome = await runLoadgenConfig(compileOptions(withManifest, false), { progress: () => {}, info: (l) => lines.push(l) });
   return { ...outcome, lines };
 }
 
@@ -41,6 +52,9 @@ t.test('--verify passes when every acknowledged trace is stored whole', async (t
   t.ok(out.verify?.ok);
   t.equal(out.verify?.checked, out.report?.traces, 'every generated trace was checked');
   t.ok(graphql.queries > 0, 'the store was asked');
+  const written = await Manifest.read(out.report!.manifest!);
+  t.equal(written.records.length, out.report!.traces, 'the manifest lists every generated trace');
+  t.ok(written.records.every((r) => r.services.length > 0 && r.spans > 0), 'with its span count and services');
 });
 
 t.test('--verify detects a trace deliberately withheld', async (t) => {

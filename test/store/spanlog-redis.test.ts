@@ -152,6 +152,13 @@ t.test('a client passed in is used and left open', async (t) => {
   t.equal(await client.ping(), 'PONG');
 });
 
+t.test('a client with its own keyPrefix is refused as CONFIG', async (t) => {
+  const client = new Redis(shared.url, { keyPrefix: 'app:' });
+  t.teardown(() => client.disconnect());
+  const err = await errorOf(createRedisSpanLog({ redis: client, partitions: 2, maxBacklogSpans: 10, logger: quiet }));
+  t.equal(err?.code, 'CONFIG');
+});
+
 t.test('Redis that cannot be reached at start is UNAVAILABLE', async (t) => {
   const gone = await startRedis(t);
   await gone.stop();

@@ -88,6 +88,8 @@ export function spanLogConformance(t: Test, name: string, factory: SpanLogFactor
       t.same(read.map((e) => e.partition).sort(), [0, 0, 4, 4]);
       const untouched = await log.readNew([7], 'node-b', { count: 10, blockMs: 0 });
       t.equal(untouched.length, 3, 'partitions not asked for are left for their owner');
+      t.same(await log.readNew([0, 4], 'node-a', { count: 0, blockMs: 0 }), [], 'count 0 reads nothing');
+      t.same(await log.readPending(0, 'node-a', 0), [], 'count 0 re-reads nothing');
     });
 
     t.test('an entry is delivered to one consumer only', async (t) => {

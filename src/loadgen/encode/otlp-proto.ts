@@ -87,11 +87,22 @@ function writeEvent(w: PbWriter, e: GenEvent): void {
   w.end(m, 2);
 }
 
+/** The trace id last written, as bytes: a request carries several spans of each trace. */
+let lastTraceHex = '';
+let lastTraceBytes: Uint8Array = new Uint8Array(0);
+
 function writeSpan(w: PbWriter, s: GenSpan): void {
   w.tag(2, WIRE_LEN); // ScopeSpans.spans
   const m = w.begin(2);
   w.tag(1, WIRE_LEN);
-  w.hexBytes(s.traceId);
+  if (s.traceId === lastTraceHex) {
+    w.raw(lastTraceBytes);
+  } else {
+    const start = w.pos;
+    w.hexBytes(s.traceId);
+    lastTraceHex = s.traceId;
+    lastTraceBytes = w.slice(start);
+  }
   w.tag(2, WIRE_LEN);
   w.hexBytes(s.spanId);
   if (s.parentSpanId !== '') {

@@ -114,6 +114,7 @@ class MemorySpanLog implements SpanLog {
   async readNew(partitions: readonly number[], consumer: string, opts: ReadOptions): Promise<SpanLogEntry[]> {
     this.assertOpen();
     for (const p of partitions) this.logOf(p);
+    if (partitions.length === 0 || opts.count < 1) return [];
     const deadline = performance.now() + opts.blockMs;
     for (;;) {
       const entries: SpanLogEntry[] = [];

@@ -61,6 +61,10 @@ export async function openConnections(redis: string | RedisClient, commandTimeou
       await client.connect();
       main = client;
     } else {
+      // Keys in replies would come back prefixed and match no partition: refuse, loudly.
+      if ((redis.options as { keyPrefix?: string }).keyPrefix) {
+        throw new TesseraError('CONFIG', 'span log: the Redis client has a keyPrefix option; use the span log keyPrefix instead');
+      }
       main = redis;
     }
     let blocking: Redis | undefined;

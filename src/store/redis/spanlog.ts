@@ -118,24 +118,29 @@ class RedisStreamsSpanLog implements RedisSpanLog {
     // Standalone: one MULTI, so an append is all or nothing. Cluster: one MULTI per partition
     // (a transaction cannot span slots), sent together so ioredis pipelines them per node.
     const groups = isCluster(main) ? entries.map((e) => [e]) : [entries];
-    await Promise.all(
-      groups.map(async (group) => {
-        const tx = main.multi();
-        for (const e of group) {
-          tx.xadd(this.streamKeys[e.p], '*', FIELD_COUNT, String(e.n), FIELD_BATCH, e.bytes);
-          tx.incrby(this.counterKeys[e.p], e.n);
-        }
-        checkExec(await this.call('appending spans', tx.exec()));
-      }),
-    );
-    this.backlogSpans += total;
+    this.backlogSpans += total; // reserved now, so concurrent appends see each other
+    try {
+      await Promise.all(
+        groups.map(async (group) => {
+          const tx = main.multi();
+          for (const e of group) {
+            tx.xadd(this.streamKeys[e.p], '*', FIELD_COUNT, String(e.n), FIELD_BATCH, e.bytes);
+            tx.incrby(this.counterKeys[e.p], e.n);
+          }
+          checkExec(await this.call('appending spans', tx.exec()));
+        }),
+      );
+    } catch (err) {
+      this.backlogSpans -= total;
+      throw err;
+    }
     for (const wake of this.appendWaiters) wake();
   }
 
   async readNew(partitions: readonly number[], consumer: string, opts: ReadOptions): Promise<SpanLogEntry[]> {
     this.assertOpen();
     const keys = partitions.map((p) => this.keyOf(p));
-    if (keys.length === 0) return [];
+    if (keys.length === 0 || opts.count < 1) return [];
     if (this.conns.blocking === undefined) return this.pollNew(partitions, consumer, opts);
     const args: (string | number)[] = ['GROUP', this.group, consumer, 'COUNT', opts.count];
     if (opts.blockMs > 0) args.push('BLOCK', opts.blockMs);
@@ -160,14 +165,18 @@ class RedisStreamsSpanLog implements RedisSpanLog {
 
   async readPending(partition: number, consumer: string, count: number): Promise<SpanLogEntry[]> {
     this.assertOpen();
-    const args = ['GROUP', this.group, consumer, 'COUNT', count, 'STREAMS', this.keyOf(partition), '0'];
+    const key = this.keyOf(partition);
+    if (count < 1) return []; // Redis would read COUNT 0 as "no limit"
+    const args = ['GROUP', this.group, consumer, 'COUNT', count, 'STREAMS', key, '0'];
     const reply = await this.withGroups(() => this.call('reading pending entries', this.conns.main.callBuffer('XREADGROUP', args)));
     return this.accept(parseReadReply(reply, (k) => this.partitionOfKey.get(k)));
   }
 
   async claimStale(partition: number, consumer: string, minIdleMs: number, count: number): Promise<SpanLogEntry[]> {
     this.assertOpen();
-    const args = [this.keyOf(partition), this.group, consumer, Math.max(0, Math.floor(minIdleMs)), '0-0', 'COUNT', count];
+    const key = this.keyOf(partition);
+    if (count < 1) return [];
+    const args = [key, this.group, consumer, Math.max(0, Math.floor(minIdleMs)), '0-0', 'COUNT', count];
     const reply = await this.withGroups(() => this.call('claiming idle entries', this.conns.main.callBuffer('XAUTOCLAIM', args)));
     const out: ParsedEntries = { entries: [], bad: [] };
     if (Array.isArray(reply)) parseEntries(partition, reply[1], out);
