@@ -37,12 +37,43 @@ interface Delayed {
   owner: number;
 }
 
+/** Held-back spans of one kind: all are delayed by the same amount, so FIFO order is due order. */
+class DelayQueue {
+  private items: Delayed[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  get nextDueMs(): number {
+    return this.head < this.items.length ? this.items[this.head].dueMs : Infinity;
+  }
+
+  push(d: Delayed): void {
+    this.items.push(d);
+  }
+
+  /** Moves every span due by `nowMs` to `spans` / `owners`. */
+  popDue(nowMs: number, spans: GenSpan[], owners: number[]): void {
+    while (this.head < this.items.length && this.items[this.head].dueMs <= nowMs) {
+      const d = this.items[this.head++];
+      spans.push(d.span);
+      owners.push(d.owner);
+    }
+    if (this.head > 4_096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
 export class SpanFeed {
   private spans: GenSpan[] = [];
   private owners: number[] = [];
   private head = 0;
-  private readonly delayed: Delayed[] = [];
-  private delayedHead = 0;
+  private readonly late = new DelayQueue();
+  private readonly duplicates = new DelayQueue();
   private readonly rng: Rng;
   private hugePending: boolean;
 
@@ -64,12 +95,12 @@ export class SpanFeed {
 
   /** Spans held back (late or duplicate) and not yet due. */
   get delayedCount(): number {
-    return this.delayed.length - this.delayedHead;
+    return this.late.size + this.duplicates.size;
   }
 
   /** When the next held-back span is due (performance.now() ms), or Infinity. */
   get nextDueMs(): number {
-    return this.delayedHead < this.delayed.length ? this.delayed[this.delayedHead].dueMs : Infinity;
+    return Math.min(this.late.nextDueMs, this.duplicates.nextDueMs);
   }
 
   /** Generates one trace ending at `nowUs` and queues its spans; `nowMs` is performance.now(). */
@@ -89,14 +120,14 @@ export class SpanFeed {
     const late = spans.length > 1 && this.rng.chance(this.faults.lateFraction) ? this.pickNonRoot(spans) : null;
     for (const s of spans) {
       if (s === late) {
-        this.delayed.push({ dueMs: nowMs + this.faults.lateAfterMs, span: s, owner });
+        this.late.push({ dueMs: nowMs + this.faults.lateAfterMs, span: s, owner });
         this.counters.spansLate++;
       } else {
         this.spans.push(s);
         this.owners.push(owner);
       }
       if (this.rng.chance(this.faults.duplicateFraction)) {
-        this.delayed.push({ dueMs: nowMs + DUPLICATE_AFTER_MS, span: s, owner: -1 });
+        this.duplicates.push({ dueMs: nowMs + DUPLICATE_AFTER_MS, span: s, owner: -1 });
         this.counters.spansDuplicated++;
       }
     }
@@ -105,25 +136,12 @@ export class SpanFeed {
 
   /** Moves held-back spans that are due into the send queue, ahead of everything else. */
   releaseDue(nowMs: number): void {
-    if (this.delayedHead >= this.delayed.length || this.delayed[this.delayedHead].dueMs > nowMs) return;
-    this.compact();
+    if (this.nextDueMs > nowMs) return;
     const dueSpans: GenSpan[] = [];
     const dueOwners: number[] = [];
-    // Late spans are due later than the duplicates queued after them, so scan the whole list.
-    const keep: Delayed[] = [];
-    for (let i = this.delayedHead; i < this.delayed.length; i++) {
-      const d = this.delayed[i];
-      if (d.dueMs <= nowMs) {
-        dueSpans.push(d.span);
-        dueOwners.push(d.owner);
-      } else {
-        keep.push(d);
-      }
-    }
-    this.delayed.length = 0;
-    this.delayedHead = 0;
-    this.delayed.push(...keep);
-    this.delayed.sort((a, b) => a.dueMs - b.dueMs);
+    this.late.popDue(nowMs, dueSpans, dueOwners);
+    this.duplicates.popDue(nowMs, dueSpans, dueOwners);
+    this.compact();
     this.spans = dueSpans.concat(this.spans);
     this.owners = dueOwners.concat(this.owners);
   }

@@ -95,7 +95,10 @@ export class LoadRunner {
       const allowed = this.pacer.allowedAt(now - start) - forgiven;
 
       if (this.opts.rateUnit === 'traces') {
-        while (sentUnits < Math.floor(allowed) && (this.pacer.unlimited ? this.feed.queued < B : true)) {
+        // Generate what the pacer allows, but never queue more than a few requests' worth: a
+        // slow receiver then makes the run fall behind (and forgive the lag) instead of growing memory.
+        const bound = this.pacer.unlimited ? B : B * this.opts.concurrency * 2;
+        while (sentUnits < Math.floor(allowed) && this.feed.queued < bound) {
           this.feed.addTrace(nowUs(), now);
           sentUnits++;
           generatedTraces++;
@@ -154,7 +157,8 @@ export class LoadRunner {
   }
 
   private nextWakeMs(start: number, unitsDone: number, lastSend: number): number {
-    if (this.pacer.unlimited) return Infinity; // woken by completions
+    // Unpaced, or every request slot taken: the next completion is what can change anything.
+    if (this.pacer.unlimited || this.counters.inFlight >= this.opts.concurrency) return Infinity;
     const unit = this.opts.rateUnit === 'traces' ? 1 : this.opts.batchSpans;
     const full = start + this.pacer.timeFor(unitsDone + unit);
     const linger = this.feed.queued > 0 || this.opts.rateUnit === 'spans' ? lastSend + this.opts.lingerMs : Infinity;

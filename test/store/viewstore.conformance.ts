@@ -128,7 +128,7 @@ export function viewStoreConformance(t: Test, name: string, factory: ViewStoreFa
     const store = await factory(t);
     t.teardown(() => store.close());
     // More traces than any short-list shortcut an adapter may take.
-    const many = Array.from({ length: 600 }, (_, i) => [
+    const many = Array.from({ length: 4500 }, (_, i) => [
       makeSpan({ tenant: 'acme', traceId: hexId(i + 1, 32), spanId: hexId(i + 1), startUs: T0 + i, endUs: T0 + i + 10 }),
     ]);
     await store.replaceTraces(many.map((spans) => rowsOf(spans)));
