@@ -15,6 +15,12 @@ export interface ClosedTrace {
   spans: Span[];
 }
 
+/** A trace as written: revision 0 on its first write, more when a late span re-opened it. */
+export interface WrittenTrace {
+  trace: AssembledTrace;
+  rows: TraceRows;
+}
+
 export type WrittenReply = { type: 'TracesWritten'; batchId: number } | { type: 'WriteFailed'; batchId: number };
 
 export type ViewWriterMsg =
@@ -27,8 +33,8 @@ export interface ViewWriterDeps {
   store: ViewStore;
   /** Turns an assembled trace into its view rows (enrichment runs inside). */
   rowsOf: (trace: AssembledTrace) => TraceRows | Promise<TraceRows>;
-  /** Called with every trace once it is durable (live subscriptions, metrics). */
-  onWritten?: (traces: AssembledTrace[]) => void;
+  /** Called with every trace and its rows once they are durable (live subscriptions, metrics). */
+  onWritten?: (written: WrittenTrace[]) => void;
   logger: Logger;
   /** Upper bound of spans per store write. */
   maxBatchSpans: number;
@@ -49,7 +55,7 @@ interface State {
 }
 
 /** Writes one batch: merge with stored spans, assemble, derive rows, replace. */
-export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[]): Promise<AssembledTrace[]> {
+export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[]): Promise<WrittenTrace[]> {
   const merged = new Map<string, ClosedTrace>();
   for (const tr of batch) {
     const key = traceKeyString(tr);
@@ -58,17 +64,15 @@ export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[]): P
     else merged.set(key, { ...tr });
   }
   const stored = await deps.store.storedSpans([...merged.values()].map(({ tenant, traceId }) => ({ tenant, traceId })));
-  const traces: AssembledTrace[] = [];
-  const rows: TraceRows[] = [];
+  const written: WrittenTrace[] = [];
   for (const [key, tr] of merged) {
     const before = stored.get(key);
     // Stored spans first: a re-sent duplicate keeps the version already written.
     const trace = assembleTrace(before ? before.concat(tr.spans) : tr.spans, before ? 1 : 0);
-    traces.push(trace);
-    rows.push(await deps.rowsOf(trace));
+    written.push({ trace, rows: await deps.rowsOf(trace) });
   }
-  await deps.store.replaceTraces(rows);
-  return traces;
+  await deps.store.replaceTraces(written.map((w) => w.rows));
+  return written;
 }
 
 export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: ViewWriterDeps): ActorRef<ViewWriterMsg> {
@@ -85,8 +89,8 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
     }
     state.writing = take;
     writeTraces(deps, take.flatMap((p) => p.traces))
-      .then((traces) => {
-        deps.onWritten?.(traces);
+      .then((written) => {
+        deps.onWritten?.(written);
         tell(self, { type: 'FlushDone', ok: true });
       })
       .catch((err) => {
