@@ -3,81 +3,25 @@
 // arrive together cost one upsert (or one get, for finds); a request for an entity already being
 // written waits on that write instead of writing again. Seen-time updates of cached entities
 // (touches) are written behind, at most once per entity per `seenResolutionMs`.
-//
-// The cache is the actor's state, written only here. Resolvers read it directly (never write it)
-// so a hit costs no message and no promise: both run on the one JS thread, so a read never sees
-// half an update.
-import { LRUCache } from 'lru-cache';
+
 import type { Logger } from 'pino';
 import type { EntityRequest } from '../enrich/entity.ts';
 import { TesseraError, asTesseraError, type ErrorCode } from '../errors.ts';
-import { mergeWrite, type EntityStore, type EntityWrite, type StoredEntity } from '../store/entities.ts';
+import { changeOf, mergeWrite, seenOf, writeOf, type EntityStore, type EntityWrite, type StoredEntity } from '../store/entities.ts';
 import { spawnActor, tell, type ActorRef, type ActorSystem } from './runtime.ts';
 
-export class EntityCache {
-  private readonly present: LRUCache<string, StoredEntity>;
-  private readonly absent: LRUCache<string, true>;
-
-  constructor(opts: { max: number; absentTtlMs: number }) {
-    this.present = new LRUCache({ max: opts.max });
-    this.absent = new LRUCache({ max: opts.max, ttl: opts.absentTtlMs });
-  }
-
-  /** The cached entity with this id in this tenant (a use: it becomes the most recent). */
-  entity(tenant: string, id: string): StoredEntity | undefined {
-    const e = this.present.get(id);
-    return e !== undefined && e.tenant === tenant ? e : undefined;
-  }
-
-  /** True when a store read found no such entity within the last `absentTtlMs`. */
-  knownAbsent(tenant: string, id: string): boolean {
-    return this.absent.has(`${tenant}\u0000${id}`);
-  }
-
-  get size(): number {
-    return this.present.size;
-  }
-
-  /** Only the owning actor writes. */
-  remember(e: StoredEntity): void {
-    this.present.set(e.id, e);
-    this.absent.delete(`${e.tenant}\u0000${e.id}`);
-  }
-
-  rememberAbsent(tenant: string, id: string): void {
-    if (!this.present.has(id)) this.absent.set(`${tenant}\u0000${id}`, true);
-  }
-}
-
-/** What a known entity needs to answer a request: nothing, a seen-time update, or a write first. */
-export type CacheAnswer = 'hit' | 'touch' | 'write';
-
-export function answerFromCache(known: StoredEntity, request: EntityRequest, seenResolutionUs: number): CacheAnswer {
-  if (request.name !== '' && request.name !== known.name) return 'write';
-  const attributes = request.attributes;
-  for (const k in attributes) {
-    const v = attributes[k];
-    if (v !== '' && known.attributes[k] !== v && !(k in known.identifying)) return 'write';
-  }
-  const seen = request.seenUs;
-  if (seen !== undefined && (seen < known.firstSeenUs || seen > known.lastSeenUs + seenResolutionUs)) return 'touch';
-  return 'hit';
-}
-
-const seenOf = (request: EntityRequest): number => Math.max(0, Math.trunc(request.seenUs ?? Date.now() * 1000));
-
-export function writeOf(id: string, request: EntityRequest): EntityWrite {
-  const seen = seenOf(request);
-  return {
-    id,
-    tenant: request.tenant,
-    type: request.type,
-    name: request.name,
-    identifying: request.identifying,
-    attributes: request.attributes,
-    firstSeenUs: seen,
-    lastSeenUs: seen,
-  };
+/**
+ * The actor's cache, written only by the actor. Resolvers read it without a message, so a hit
+ * costs no message and no promise (both run on the one JS thread: a read never sees half an
+ * update). `LruEntityCache` in entityResolver.ts is the bounded one.
+ */
+export interface EntityCache {
+  /** The cached entity with this id in this tenant. */
+  entity(tenant: string, id: string): StoredEntity | undefined;
+  /** True when a store read recently found no such entity. */
+  knownAbsent(tenant: string, id: string): boolean;
+  remember(e: StoredEntity): void;
+  rememberAbsent(tenant: string, id: string): void;
 }
 
 export interface KeyedRequest {
@@ -105,17 +49,15 @@ export type EntityActorMsg =
   | { type: 'ReadsFailed'; error: TesseraError }
   /** Write what is pending now; answered when nothing is pending or in flight. */
   | { type: 'Drain'; replyTo: ActorRef<DrainReply> }
-  | { type: 'Stop' };
+  /** Fail whoever still waits and stop the touch timer; answered once done. */
+  | { type: 'Stop'; replyTo: ActorRef<DrainReply> };
 
 export interface EntityActorStats {
-  /** Requests answered from the cache inside the actor (the resolver counts its own). */
-  hits: number;
-  /** Requests that waited on a store write. */
-  misses: number;
+  hits: number; // requests answered from the cache inside the actor (resolvers count their own)
+  misses: number; // requests that waited on a store write
   touches: number;
   touchesDropped: number;
-  /** Store round trips: upserts and gets. */
-  upserts: number;
+  upserts: number; // store round trips
   gets: number;
   written: number;
   failures: number;
@@ -156,21 +98,17 @@ function ticket<T>(size: number, ok: (results: T[]) => void, failed: (err: Tesse
 }
 
 type Waiter<T> = { ticket: Ticket<T>; index: number };
-interface PendingRead {
-  tenant: string;
-  id: string;
-  waiters: Waiter<StoredEntity | undefined>[];
-}
+type PendingRead = { tenant: string; id: string; waiters: Waiter<StoredEntity | undefined>[] };
 
 interface State {
   pending: Map<string, EntityWrite>;
   waiters: Map<string, Waiter<StoredEntity>[]>;
   inflight: Map<string, { write: EntityWrite; waiters: Waiter<StoredEntity>[] }> | null;
-  writeScheduled: boolean;
+  /** Flush messages already on their way to the mailbox. */
+  scheduled: Set<'FlushWrites' | 'FlushReads'>;
   touchTimer: NodeJS.Timeout | undefined;
   reads: Map<string, PendingRead>;
   readsInflight: Map<string, PendingRead> | null;
-  readScheduled: boolean;
   drains: ActorRef<DrainReply>[];
   failures: number;
   stopped: boolean;
@@ -183,22 +121,19 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
   const { store, cache, stats } = deps;
   const resolutionUs = deps.seenResolutionMs * 1000;
   let self: ActorRef<EntityActorMsg>;
+  const tooMany = (what: string) =>
+    new TesseraError('RESOURCE_EXHAUSTED', `more than ${deps.maxPendingWrites} ${what} wait for the entity store`, { retryAfterSec: 1 });
 
-  const scheduleWrite = (state: State): void => {
-    // Behind the messages already queued: the misses that arrived together go in one write.
-    if (state.writeScheduled) return;
-    state.writeScheduled = true;
-    tell(self, { type: 'FlushWrites' });
+  // Behind the messages already queued: the misses that arrived together go in one round trip.
+  const schedule = (state: State, type: 'FlushWrites' | 'FlushReads'): void => {
+    if (state.scheduled.has(type)) return;
+    state.scheduled.add(type);
+    tell(self, { type });
   };
   const scheduleTouchFlush = (state: State, delayMs: number): void => {
     if (state.touchTimer !== undefined || state.stopped) return;
     state.touchTimer = setTimeout(() => tell(self, { type: 'FlushWrites', fromTimer: true }), delayMs);
     state.touchTimer.unref();
-  };
-  const scheduleRead = (state: State): void => {
-    if (state.readScheduled) return;
-    state.readScheduled = true;
-    tell(self, { type: 'FlushReads' });
   };
 
   /** A touch never overrides a pending write's attributes: the pending one is applied over it. */
@@ -212,13 +147,9 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
     scheduleTouchFlush(state, deps.touchFlushMs);
   };
 
-  const touchOf = (known: StoredEntity, request: EntityRequest): EntityWrite => {
-    const seen = seenOf(request);
-    return { ...known, firstSeenUs: Math.min(seen, known.firstSeenUs), lastSeenUs: Math.max(seen, known.lastSeenUs) };
-  };
-
   const touch = (state: State, known: StoredEntity, request: EntityRequest): void => {
-    const t = touchOf(known, request);
+    const seen = seenOf(request);
+    const t = { ...known, firstSeenUs: Math.min(seen, known.firstSeenUs), lastSeenUs: Math.max(seen, known.lastSeenUs) };
     stats.touches++;
     // Later hits inside the new range need no touch of their own.
     cache.remember(t);
@@ -234,28 +165,26 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
     if (state.stopped) return reply.fail(closedError());
     requests.forEach(({ id, request }, index) => {
       const known = cache.entity(request.tenant, id);
-      const answer = known === undefined ? 'write' : answerFromCache(known, request, resolutionUs);
-      if (known !== undefined && answer !== 'write') {
+      const change = known === undefined ? 'attributes' : changeOf(known, request, resolutionUs);
+      if (known !== undefined && change !== 'attributes') {
         stats.hits++;
-        if (answer === 'touch') touch(state, known, request);
+        if (change === 'seen') touch(state, known, request);
         return reply.fill(index, known);
       }
       stats.misses++;
       const flying = state.inflight?.get(id);
-      if (flying !== undefined && answerFromCache(flying.write, request, Infinity) !== 'write') {
+      if (flying !== undefined && changeOf(flying.write, request, Infinity) !== 'attributes') {
         flying.waiters.push({ ticket: reply, index });
         return;
       }
       const write = writeOf(id, request);
       const pending = state.pending.get(id);
-      if (pending === undefined && state.pending.size >= deps.maxPendingWrites) {
-        return reply.fail(new TesseraError('RESOURCE_EXHAUSTED', `more than ${deps.maxPendingWrites} entities wait for the entity store`, { retryAfterSec: 1 }));
-      }
+      if (pending === undefined && state.pending.size >= deps.maxPendingWrites) return reply.fail(tooMany('entities'));
       state.pending.set(id, pending === undefined ? write : mergeWrite(pending, write));
       const waiting = state.waiters.get(id);
       if (waiting === undefined) state.waiters.set(id, [{ ticket: reply, index }]);
       else waiting.push({ ticket: reply, index });
-      scheduleWrite(state);
+      schedule(state, 'FlushWrites');
     });
   };
 
@@ -278,9 +207,9 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
 
   const afterWrite = (state: State, ok: boolean): void => {
     state.inflight = null;
-    if (state.waiters.size > 0) scheduleWrite(state);
+    if (state.waiters.size > 0) schedule(state, 'FlushWrites');
     else if (state.pending.size > 0) {
-      if (state.drains.length > 0 && ok) scheduleWrite(state);
+      if (state.drains.length > 0 && ok) schedule(state, 'FlushWrites');
       else scheduleTouchFlush(state, ok ? deps.touchFlushMs : Math.min(60_000, deps.touchFlushMs * 2 ** Math.min(state.failures, 4)));
     }
     if (state.drains.length > 0 && (!ok || (state.pending.size === 0 && state.inflight === null))) {
@@ -327,11 +256,9 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
       const key = readKey(tenant, id);
       const read = state.readsInflight?.get(key) ?? state.reads.get(key);
       if (read !== undefined) return read.waiters.push({ ticket: reply, index });
-      if (state.reads.size >= deps.maxPendingWrites) {
-        return reply.fail(new TesseraError('RESOURCE_EXHAUSTED', `more than ${deps.maxPendingWrites} entity reads wait for the entity store`, { retryAfterSec: 1 }));
-      }
+      if (state.reads.size >= deps.maxPendingWrites) return reply.fail(tooMany('entity reads'));
       state.reads.set(key, { tenant, id, waiters: [{ ticket: reply, index }] });
-      scheduleRead(state);
+      schedule(state, 'FlushReads');
     });
   };
 
@@ -360,6 +287,10 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
   };
 
   const readsDone = (state: State, found: Map<string, StoredEntity> | undefined, error?: TesseraError): void => {
+    if (error !== undefined) {
+      stats.failures++;
+      deps.logger.warn({ err: error }, 'entity store read failed');
+    }
     for (const [key, { tenant, id, waiters }] of state.readsInflight ?? []) {
       if (found === undefined) {
         for (const w of waiters) w.ticket.fail(error ?? closedError());
@@ -375,7 +306,7 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
       for (const w of waiters) w.ticket.fill(w.index, answer);
     }
     state.readsInflight = null;
-    if (state.reads.size > 0) scheduleRead(state);
+    if (state.reads.size > 0) schedule(state, 'FlushReads');
   };
 
   const stop = (state: State): void => {
@@ -403,16 +334,16 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
       case 'TouchEntities':
         for (const { id, request } of msg.requests) {
           const known = cache.entity(request.tenant, id);
-          if (known !== undefined && answerFromCache(known, request, resolutionUs) === 'touch') touch(state, known, request);
+          if (known !== undefined && changeOf(known, request, resolutionUs) === 'seen') touch(state, known, request);
         }
         break;
       case 'FlushWrites':
         if (msg.fromTimer) state.touchTimer = undefined;
-        else state.writeScheduled = false;
+        else state.scheduled.delete('FlushWrites');
         if (!state.stopped) flushWrites(state);
         break;
       case 'FlushReads':
-        state.readScheduled = false;
+        state.scheduled.delete('FlushReads');
         flushReads(state);
         break;
       case 'WritesStored':
@@ -425,19 +356,18 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
         readsDone(state, msg.found);
         break;
       case 'ReadsFailed':
-        stats.failures++;
-        deps.logger.warn({ err: msg.error }, 'entity store read failed');
         readsDone(state, undefined, msg.error);
         break;
       case 'Drain':
         if (state.pending.size === 0 && state.inflight === null) tell(msg.replyTo, { type: 'Drained' });
         else {
           state.drains.push(msg.replyTo);
-          scheduleWrite(state);
+          schedule(state, 'FlushWrites');
         }
         break;
       case 'Stop':
         stop(state);
+        tell(msg.replyTo, { type: 'Drained' });
         break;
     }
     return state;
@@ -449,11 +379,10 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
       pending: new Map(),
       waiters: new Map(),
       inflight: null,
-      writeScheduled: false,
+      scheduled: new Set(),
       touchTimer: undefined,
       reads: new Map(),
       readsInflight: null,
-      readScheduled: false,
       drains: [],
       failures: 0,
       stopped: false,

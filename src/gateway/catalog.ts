@@ -1,13 +1,22 @@
-// The attribute catalog: for each scope, the attributes a query may select, filter and order
-// by — their type and units (what `metadata` will serve) and where their values live (one
-// column of one view). Keys and id mappings follow reference/hypertrace-query.md §1 and §3.
-// This build serves TRACE, SPAN and LOG_EVENT; other scopes (SERVICE, API, BACKEND,
-// API_TRACE, BACKEND_TRACE, INTERACTION) add a ScopeDef and their attributes here, with
-// sources that may point at the entity store instead of a view.
+// The attribute catalog: for each scope, the attributes a query may select, filter, group
+// and order by — their type and units (what `metadata` serves), the aggregations they
+// support, and where their values live: a column of the scope's view (query-service, "QS")
+// and/or a field of the entity store (entity-data-service, "EDS"). The content is in
+// catalogSpecs.ts (reference/hypertrace-query.md §3 and §5); this module is the one place
+// that turns it into definitions, so the planner, the GraphQL layer and the console agree.
 import { TesseraError } from '../errors.ts';
-import { logEventView, rawTraceView, spanEventView } from '../views/schema.ts';
+import { columnOf, viewNamed } from '../views/schema.ts';
+import { SCOPE_SPECS, type ScopeSpec, type Spec } from './catalogSpecs.ts';
 
 export type AttributeType = 'STRING' | 'LONG' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP' | 'STRING_MAP' | 'STRING_ARRAY';
+
+export type AggregationType = 'COUNT' | 'AVG' | 'SUM' | 'MIN' | 'MAX' | 'AVGRATE' | 'PERCENTILE' | 'DISTINCTCOUNT' | 'DISTINCT_ARRAY';
+export const AGGREGATION_TYPES: readonly AggregationType[] = ['COUNT', 'AVG', 'SUM', 'MIN', 'MAX', 'AVGRATE', 'PERCENTILE', 'DISTINCTCOUNT', 'DISTINCT_ARRAY'];
+
+/** An entity-store field: the entity's id, its name, or one of its attributes. */
+export type EntityField = 'id' | 'name' | { attribute: string };
+
+export type AttributeSource = 'QS' | 'EDS';
 
 /** How values are read and written beyond their type. */
 export type AttributeFormat =
@@ -29,8 +38,18 @@ export interface AttributeDef {
   /** METRIC attributes are the aggregatable measures (duration, counts). */
   kind: 'ATTRIBUTE' | 'METRIC';
   groupable: boolean;
-  /** Where the value lives: a column of a view (later also an entity-store source). */
-  source: { view: string; column: string };
+  /** Where Hypertrace declares the value lives. */
+  sources: readonly AttributeSource[];
+  /** The aggregations metadata declares (Hypertrace's defaults by kind and type unless set). */
+  supportedAggregations: readonly AggregationType[];
+  /** Only aggregations, never the plain value (API_TRACE.calls, SPAN.spans). */
+  onlyAggregationsAllowed: boolean;
+  /** The view column, when this build's view has it. */
+  source?: { view: string; column: string };
+  /** The entity-store field (EDS source). */
+  entity?: EntityField;
+  /** Computed by the gateway (edge requests), never read from a store. */
+  virtual?: boolean;
   format?: AttributeFormat;
 }
 
@@ -45,96 +64,37 @@ export interface ScopeDef {
   defaultOrder: { key: string; direction: 'ASC' | 'DESC' }[];
   /** ID filters: the foreign scope named by idScope/idType → the attribute it filters. */
   idFilterKeys: Record<string, string>;
+  /** SERVICE, API and BACKEND: the entity-store type behind the scope. */
+  entityType?: 'SERVICE' | 'API' | 'BACKEND';
+  /** Filters every query of the scope carries (gateway-service scopeFiltersConfig). */
+  implicit: { key: string; op: 'eq' | 'present'; value?: string }[];
 }
 
-interface Spec {
-  key: string;
-  column: string;
-  type: AttributeType;
-  displayName: string;
-  units?: string;
-  kind?: 'ATTRIBUTE' | 'METRIC';
-  groupable?: boolean;
-  format?: AttributeFormat;
+const NUMERIC = new Set<AttributeType>(['LONG', 'DOUBLE']);
+export const isNumeric = (def: AttributeDef): boolean => NUMERIC.has(def.type);
+
+/** Hypertrace's defaults when a catalog entry declares none (attribute-service AggregateFunctionUtil). */
+function defaultAggregations(kind: 'ATTRIBUTE' | 'METRIC', type: AttributeType): AggregationType[] {
+  if (kind === 'METRIC') return ['SUM', 'MIN', 'MAX', 'AVG', 'AVGRATE', 'PERCENTILE'];
+  if (NUMERIC.has(type)) return ['SUM', 'MIN', 'MAX', 'AVG'];
+  if (type === 'STRING') return ['DISTINCTCOUNT'];
+  return [];
 }
 
-const a = (key: string, column: string, type: AttributeType, displayName: string, extra: Partial<Spec> = {}): Spec => ({
-  key, column, type, displayName, ...extra,
-});
-const G = { groupable: true } as const;
-const M = (units = ''): Partial<Spec> => ({ kind: 'METRIC', units });
-const MS = { units: 'ms', format: 'epochMs' } as const;
+/**
+ * Whether the gateway computes `agg` over this attribute: what metadata declares, COUNT on
+ * anything (it counts rows), every numeric aggregation on a numeric attribute (the UI asks
+ * `metric(endTime) { max }`), and distinct counts and arrays of plain values.
+ */
+export function aggregationAllowed(def: AttributeDef, agg: AggregationType): boolean {
+  if (agg === 'COUNT' || def.supportedAggregations.includes(agg)) return true;
+  if (def.onlyAggregationsAllowed) return false;
+  if (isNumeric(def)) return true;
+  if (def.type === 'STRING' || def.type === 'BOOLEAN') return agg === 'DISTINCTCOUNT' || agg === 'DISTINCT_ARRAY';
+  return false;
+}
 
-const TRACE: Spec[] = [
-  a('id', 'trace_id', 'STRING', 'Trace ID', { ...G, format: 'traceId' }),
-  a('traceId', 'trace_id', 'STRING', 'Trace ID', { ...G, format: 'traceId' }),
-  a('name', 'transaction_name', 'STRING', 'Transaction Name', G),
-  a('transactionName', 'transaction_name', 'STRING', 'Transaction Name', G),
-  a('startTime', 'start_time_millis', 'LONG', 'Start Time', MS),
-  a('endTime', 'end_time_millis', 'LONG', 'End Time', MS),
-  a('duration', 'duration_millis', 'LONG', 'Duration', M('ms')),
-  a('services', 'services', 'STRING_ARRAY', 'Services', G),
-  a('numServices', 'num_services', 'LONG', 'Number of Services', M('Services')),
-  a('numSpans', 'num_spans', 'LONG', 'Number of Spans', M('Spans')),
-  a('spaceIds', 'space_ids', 'STRING_ARRAY', 'Space IDs'),
-  a('isPartial', 'partial', 'BOOLEAN', 'Partial Trace'),
-  a('durationMicros', 'duration_micros', 'LONG', 'Duration (µs)', M('µs')),
-];
-
-const SPAN: Spec[] = [
-  a('id', 'span_id', 'STRING', 'Span ID', { ...G, format: 'spanId' }),
-  a('traceId', 'trace_id', 'STRING', 'Trace ID', { ...G, format: 'traceId' }),
-  a('parentSpanId', 'parent_span_id', 'STRING', 'Parent Span ID', { ...G, format: 'spanId' }),
-  a('serviceName', 'service_name', 'STRING', 'Service Name', G),
-  a('serviceId', 'service_id', 'STRING', 'Service ID', G),
-  a('apiId', 'api_id', 'STRING', 'Endpoint ID', G),
-  a('apiName', 'api_name', 'STRING', 'Endpoint Name', G),
-  a('apiTraceId', 'api_trace_id', 'STRING', 'API Trace ID', { ...G, format: 'spanId' }),
-  a('displaySpanName', 'display_span_name', 'STRING', 'Span Name', G),
-  a('displayEntityName', 'display_entity_name', 'STRING', 'Entity Name', G),
-  a('name', 'event_name', 'STRING', 'Operation Name', G),
-  a('startTime', 'start_time_millis', 'LONG', 'Start Time', MS),
-  a('endTime', 'end_time_millis', 'LONG', 'End Time', MS),
-  a('duration', 'duration_millis', 'LONG', 'Duration', M('ms')),
-  a('durationMicros', 'duration_micros', 'LONG', 'Duration (µs)', M('µs')),
-  a('statusCode', 'status_code', 'STRING', 'Status Code', G),
-  a('status', 'status', 'STRING', 'Status', G),
-  a('statusMessage', 'status_message', 'STRING', 'Status Message', G),
-  a('spanTags', 'tags', 'STRING_MAP', 'Attributes'),
-  a('type', 'span_kind', 'STRING', 'Span Type', G),
-  a('kind', 'kind', 'STRING', 'Span Kind', G),
-  a('protocolName', 'protocol_name', 'STRING', 'Protocol', G),
-  a('spanRequestUrl', 'request_url', 'STRING', 'Request URL', G),
-  a('errorCount', 'error_count', 'LONG', 'Errors', M()),
-  a('exceptionCount', 'exception_count', 'LONG', 'Exceptions', M()),
-  a('spaceIds', 'space_ids', 'STRING_ARRAY', 'Space IDs'),
-];
-
-const LOG_EVENT: Spec[] = [
-  a('timestamp', 'timestamp_nanos', 'TIMESTAMP', 'Timestamp', { units: 'ns', format: 'epochNs' }),
-  a('spanId', 'span_id', 'STRING', 'Span ID', { format: 'spanId' }),
-  a('traceId', 'trace_id', 'STRING', 'Trace ID', { format: 'traceId' }),
-  a('attributes', 'attributes', 'STRING_MAP', 'Attributes'),
-  a('summary', 'summary', 'STRING', 'Summary'),
-];
-
-const SCOPES: ScopeDef[] = [
-  {
-    scope: 'TRACE', view: rawTraceView.name, idKey: 'id', startTimeKey: 'startTime',
-    defaultOrder: [{ key: 'startTime', direction: 'DESC' }, { key: 'id', direction: 'ASC' }],
-    idFilterKeys: { TRACE: 'id' },
-  },
-  {
-    scope: 'SPAN', view: spanEventView.name, idKey: 'id', startTimeKey: 'startTime',
-    defaultOrder: [{ key: 'startTime', direction: 'ASC' }, { key: 'id', direction: 'ASC' }],
-    idFilterKeys: { SPAN: 'id', TRACE: 'traceId', API_TRACE: 'apiTraceId' },
-  },
-  {
-    scope: 'LOG_EVENT', view: logEventView.name, idKey: 'spanId', startTimeKey: 'timestamp',
-    defaultOrder: [{ key: 'timestamp', direction: 'ASC' }],
-    idFilterKeys: { SPAN: 'spanId', TRACE: 'traceId' },
-  },
-];
+const SCOPE_ALIASES: Record<string, string> = { EVENT: 'SPAN' };
 
 export class AttributeCatalog {
   private readonly scopes = new Map<string, ScopeDef>();
@@ -145,43 +105,79 @@ export class AttributeCatalog {
     for (const d of attributes) this.attrs.set(`${d.scope}.${d.key}`, d);
   }
 
+  /** A scope by its external name (SPAN) or Hypertrace's internal one (EVENT). */
   scope(scope: string): ScopeDef {
-    const def = this.scopes.get(scope);
-    if (!def) throw new TesseraError('BAD_QUERY', `scope ${scope} is not served by this build`);
+    const def = this.scopes.get(SCOPE_ALIASES[scope] ?? scope);
+    if (!def) throw new TesseraError('BAD_QUERY', `unknown scope ${JSON.stringify(scope)}: one of ${[...this.scopes.keys()].join(', ')}`);
     return def;
   }
 
   /** The attribute `<scope>.<key>`; UNKNOWN_ATTRIBUTE when the catalog has none. */
   attribute(scope: string, key: string): AttributeDef {
-    const def = this.attrs.get(`${scope}.${key}`);
-    if (!def) throw new TesseraError('UNKNOWN_ATTRIBUTE', `no attribute ${key} in scope ${scope}`);
+    const name = SCOPE_ALIASES[scope] ?? scope;
+    const def = this.attrs.get(`${name}.${key}`);
+    if (!def) throw new TesseraError('UNKNOWN_ATTRIBUTE', `no attribute ${JSON.stringify(key)} in scope ${name}`);
     return def;
+  }
+
+  /** The view column of an attribute, or BAD_QUERY naming why there is none. */
+  column(def: AttributeDef, what: string): string {
+    if (def.source) return def.source.column;
+    if (def.virtual) throw new TesseraError('BAD_QUERY', `${what}: ${def.scope}.${def.key} is only computed for edge requests`);
+    if (def.entity) throw new TesseraError('BAD_QUERY', `${what}: ${def.scope}.${def.key} is kept by the entity store only`);
+    throw new TesseraError('BAD_QUERY', `${what}: ${def.scope}.${def.key} is not stored by this build`);
   }
 
   /** Every attribute, for `metadata`. */
   list(): AttributeDef[] {
     return [...this.attrs.values()];
   }
+
+  /** Every scope. */
+  allScopes(): ScopeDef[] {
+    return [...this.scopes.values()];
+  }
 }
 
-function defsOf(scope: ScopeDef, specs: Spec[]): AttributeDef[] {
-  return specs.map((s) => ({
+function defOf(scope: ScopeSpec, s: Spec): AttributeDef {
+  const kind = s.kind ?? 'ATTRIBUTE';
+  const view = viewNamed(scope.view);
+  const stored = s.column !== undefined && view !== undefined && columnOf(view, s.column) !== undefined;
+  const sources: AttributeSource[] = [];
+  if (s.column !== undefined) sources.push('QS');
+  if (s.entity !== undefined) sources.push('EDS');
+  return {
     scope: scope.scope,
     key: s.key,
     displayName: s.displayName,
     type: s.type,
     units: s.units ?? '',
-    kind: s.kind ?? 'ATTRIBUTE',
+    kind,
     groupable: s.groupable ?? false,
-    source: { view: scope.view, column: s.column },
+    sources,
+    supportedAggregations: s.aggregations ?? defaultAggregations(kind, s.type),
+    onlyAggregationsAllowed: s.onlyAggregationsAllowed ?? false,
+    ...(stored ? { source: { view: scope.view, column: s.column! } } : {}),
+    ...(s.entity === undefined ? {} : { entity: s.entity }),
+    ...(s.virtual ? { virtual: true } : {}),
     ...(s.format ? { format: s.format } : {}),
-  }));
+  };
 }
 
-const specsByScope: Record<string, Spec[]> = { TRACE, SPAN, LOG_EVENT };
+/** A catalog from scope specs (the default one below, or a test's). */
+export function buildCatalog(specs: readonly ScopeSpec[]): AttributeCatalog {
+  const scopes: ScopeDef[] = specs.map((s) => ({
+    scope: s.scope,
+    view: s.view,
+    idKey: s.idKey,
+    startTimeKey: s.startTimeKey,
+    defaultOrder: s.defaultOrder,
+    idFilterKeys: s.idFilterKeys,
+    implicit: s.implicit ?? [],
+    ...(s.entityType ? { entityType: s.entityType } : {}),
+  }));
+  return new AttributeCatalog(scopes, specs.flatMap((s) => s.attributes.map((spec) => defOf(s, spec))));
+}
 
 /** The catalog this build serves. */
-export const catalog = new AttributeCatalog(
-  SCOPES,
-  SCOPES.flatMap((s) => defsOf(s, specsByScope[s.scope])),
-);
+export const catalog = buildCatalog(SCOPE_SPECS);

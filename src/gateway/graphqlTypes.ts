@@ -2,6 +2,7 @@
 // scalars, enums and inputs every root field uses, and the result-set shape. Root fields live
 // in their own modules and are assembled in schema.ts.
 import {
+  GraphQLBoolean,
   GraphQLEnumType,
   GraphQLInputObjectType,
   GraphQLInt,
@@ -16,7 +17,10 @@ import {
 } from 'graphql';
 import type { Logger } from 'pino';
 import type { ViewStore } from '../store/api.ts';
+import type { EntityStore } from '../store/entities.ts';
 import type { AttributeCatalog } from './catalog.ts';
+import { AGGREGATION_TYPES } from './catalog.ts';
+import { TIME_UNITS } from './metrics.ts';
 import { slotOf } from './planner.ts';
 import { epochMsOf } from './values.ts';
 
@@ -25,6 +29,8 @@ export interface GatewayContext {
   tenant: string;
   store: ViewStore;
   catalog: AttributeCatalog;
+  /** Entity-store-only attributes and includeInactive; without it they answer null / only live entities. */
+  entities?: EntityStore;
   logger?: Logger;
 }
 
@@ -73,6 +79,13 @@ export const FilterOperatorTypeEnum = enumOf('FilterOperatorType', [
   'LIKE', 'IN', 'NOT_IN', 'CONTAINS_KEY', 'CONTAINS_KEY_VALUE', 'CONTAINS_KEY_LIKE', 'NOT_CONTAINS_KEY',
 ]);
 export const OrderDirectionEnum = enumOf('OrderDirection', ['ASC', 'DESC']);
+export const MetricAggregationTypeEnum = enumOf('MetricAggregationType', AGGREGATION_TYPES);
+export const TimeUnitEnum = enumOf('TimeUnit', TIME_UNITS);
+export const EntityTypeEnum = enumOf('EntityType', ['API', 'SERVICE', 'BACKEND']);
+export const ExplorerContextEnum = enumOf('ExplorerContext', ['TRACE', 'API', 'SERVICE', 'BACKEND', 'API_TRACE', 'BACKEND_TRACE', 'SPAN']);
+export const AttributeTypeEnum = enumOf('AttributeType', [
+  'STRING', 'BOOLEAN', 'LONG', 'DOUBLE', 'TIMESTAMP', 'STRING_MAP', 'STRING_ARRAY', 'DOUBLE_ARRAY', 'LONG_ARRAY', 'BOOLEAN_ARRAY',
+]);
 
 export const TimeRangeInput = new GraphQLInputObjectType({
   name: 'TimeRange',
@@ -104,6 +117,37 @@ export const OrderInput = new GraphQLInputObjectType({
     keyExpression: { type: AttributeExpressionInput },
     direction: { type: OrderDirectionEnum },
   },
+});
+
+export const AggregatableOrderInput = new GraphQLInputObjectType({
+  name: 'AggregatableOrder',
+  fields: {
+    key: { type: GraphQLString, deprecationReason: 'Use keyExpression' },
+    keyExpression: { type: AttributeExpressionInput },
+    direction: { type: OrderDirectionEnum },
+    aggregation: { type: MetricAggregationTypeEnum },
+    size: { type: GraphQLInt },
+  },
+});
+
+export const GroupByArgumentInput = new GraphQLInputObjectType({
+  name: 'GroupByArgument',
+  fields: {
+    keys: { type: new GraphQLList(GraphQLString), deprecationReason: 'Use expressions' },
+    expressions: { type: new GraphQLList(AttributeExpressionInput) },
+    includeRest: { type: GraphQLBoolean },
+    groupLimit: { type: GraphQLInt },
+  },
+});
+
+export const IntervalArgumentInput = new GraphQLInputObjectType({
+  name: 'IntervalArgument',
+  fields: { size: { type: new GraphQLNonNull(GraphQLInt) }, units: { type: new GraphQLNonNull(TimeUnitEnum) } },
+});
+
+export const EntityContextOptionsInput = new GraphQLInputObjectType({
+  name: 'EntityContextOptions',
+  fields: { includeNonLiveEntities: { type: new GraphQLNonNull(GraphQLBoolean) } },
 });
 
 /** `attribute(key | expression)`: a value the planner fetched for this row. */

@@ -21,10 +21,10 @@ export interface ResultSetSelection {
   nested: Map<string, ResultSetSelection>;
 }
 
-type Info = Pick<GraphQLResolveInfo, 'fragments' | 'variableValues' | 'schema'>;
+export type Info = Pick<GraphQLResolveInfo, 'fragments' | 'variableValues' | 'schema'>;
 
 /** Every field node of a selection set, fragments flattened. */
-function fieldsOf(set: SelectionSetNode | undefined, info: Info, out: FieldNode[] = []): FieldNode[] {
+export function fieldsOf(set: SelectionSetNode | undefined, info: Info, out: FieldNode[] = []): FieldNode[] {
   for (const sel of set?.selections ?? []) {
     if (sel.kind === Kind.FIELD) out.push(sel);
     else if (sel.kind === Kind.INLINE_FRAGMENT) fieldsOf(sel.selectionSet, info, out);
@@ -36,13 +36,22 @@ function fieldsOf(set: SelectionSetNode | undefined, info: Info, out: FieldNode[
   return out;
 }
 
-function attributeField(info: Info, typeName: string): GraphQLField<unknown, unknown> | undefined {
+/** A field of an object type of the schema, for reading a node's arguments. */
+export function schemaField(info: Info, typeName: string, field: string): GraphQLField<unknown, unknown> | undefined {
   const type = info.schema.getType(typeName);
-  return isObjectType(type) ? type.getFields().attribute : undefined;
+  return isObjectType(type) ? type.getFields()[field] : undefined;
 }
 
+/** A node's arguments, coerced as its resolver will see them (variables resolved). */
+export function argsOf<T>(info: Info, typeName: string, node: FieldNode): T {
+  const field = schemaField(info, typeName, node.name.value);
+  return (field ? getArgumentValues(field, node, info.variableValues) : {}) as T;
+}
+
+const attributeField = (info: Info, typeName: string) => schemaField(info, typeName, 'attribute');
+
 /** The attribute a field node of `attribute(key | expression)` names, with variables resolved. */
-function requestOf(node: FieldNode, field: GraphQLField<unknown, unknown>, info: Info): AttributeRequest | undefined {
+export function requestOf(node: FieldNode, field: GraphQLField<unknown, unknown>, info: Info): AttributeRequest | undefined {
   const args = getArgumentValues(field, node, info.variableValues) as { key?: string; expression?: { key: string; subpath?: string | null } };
   const key = args.expression?.key ?? args.key;
   if (!key) return undefined;

@@ -1,4 +1,4 @@
-// The `traces` and `spans` root fields (and Span.logEvents): each request becomes one view
+// The `traces`, `spans` and `logEvents` root fields (and Span.logEvents): each request becomes one view
 // query planned from its arguments and its selection, plus one log-event query per page of
 // spans when logEvents is selected.
 import { GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap, type GraphQLResolveInfo } from 'graphql';
@@ -49,8 +49,8 @@ function rowsOf(plan: Plan, result: ViewQueryResult): AttributeRow[] {
   const idAs = plan.values.get(slotOf({ key: plan.scope.idKey }))!.as;
   return result.rows.map((row) => {
     const attrs = new Map<string, unknown>();
-    for (const [slot, v] of plan.values) attrs.set(slot, outputValue(v.def, row[v.as], v.subpath));
-    return { id: String(row[idAs]), attrs };
+    for (const [slot, v] of plan.values) attrs.set(slot, v.as === undefined ? null : outputValue(v.def, row[v.as], v.subpath));
+    return { id: idAs === undefined ? '' : String(row[idAs]), attrs };
   });
 }
 
@@ -105,7 +105,19 @@ async function attachLogEvents(ctx: GatewayContext, rows: SpanRow[], requested: 
   }
 }
 
+async function logEvents(ctx: GatewayContext, args: ResultSetArgs, info: GraphQLResolveInfo): Promise<ResultSet<AttributeRow>> {
+  const sel = resultSetSelection(info.fieldNodes, info, 'LogEvent');
+  const plan = planResultSet(ctx.catalog, 'LOG_EVENT', ctx.tenant, args, sel.attributes, sel.total);
+  const result = await ctx.store.query(rowsIfNeeded(plan, sel));
+  return resultSetOf(rowsOf(plan, result), result);
+}
+
 export const traceQueryFields: GraphQLFieldConfigMap<unknown, GatewayContext> = {
+  logEvents: {
+    type: new GraphQLNonNull(LogEventResultSetType),
+    args: { between: resultSetArgs.between, filterBy: resultSetArgs.filterBy, orderBy: resultSetArgs.orderBy, limit: resultSetArgs.limit, offset: resultSetArgs.offset },
+    resolve: (_root, args, ctx, info) => logEvents(ctx, args as ResultSetArgs, info),
+  },
   traces: {
     type: new GraphQLNonNull(resultSetType('TraceResultSet', TraceType)),
     args: { type: { type: TraceTypeEnum }, ...resultSetArgs },

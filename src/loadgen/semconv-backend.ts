@@ -2,7 +2,7 @@
 // external HTTP API) and of queue consumers, in the vocabulary of the calling service.
 
 import { type Attr, SpanKindCode as Kind, int, str } from './model.ts';
-import { type SpanShape, codeAttr, fixed } from './semconv-rpc.ts';
+import { type SpanShape, Role, codeAttr, fixed, slotOf } from './semconv-rpc.ts';
 import type { ApiModel, BackendModel, BackendOp, Convention, ServiceModel } from './topology.ts';
 
 const SQL_TYPE: Record<string, string> = { postgresql: 'postgresql', mysql: 'mysql' };
@@ -101,7 +101,7 @@ function backendName(conv: Convention, b: BackendModel, op: BackendOp): string {
  */
 export function backendClient(caller: ServiceModel, b: BackendModel, op: BackendOp, id: string, status: number): SpanShape {
   const conv = caller.convention;
-  const base = fixed(op, `backend:${caller.index}`, () => {
+  const base = fixed(op, slotOf(Role.BACKEND, caller.index), () => {
     switch (b.kind) {
       case 'postgresql':
       case 'mysql':
@@ -137,7 +137,7 @@ export function backendClient(caller: ServiceModel, b: BackendModel, op: Backend
 /** The consumer span that processes a message produced to `b`, in the consumer API's service. */
 export function consumerSpan(api: ApiModel, b: BackendModel): SpanShape {
   const conv = api.service.convention;
-  const attrs = fixed(b, `consumer:${api.service.index}`, () => {
+  const attrs = fixed(b, slotOf(Role.CONSUMER, api.service.index), () => {
     const group = `${api.service.name}-group`;
     if (conv === 'semconv-new') {
       return [str('messaging.system', b.kind), str('messaging.destination.name', b.name), str('messaging.operation.type', 'process'),

@@ -14,10 +14,19 @@ export interface SpanShape {
   remoteService: string;
 }
 
-const cache = new WeakMap<object, Map<string, Attr[]>>();
+const cache = new WeakMap<object, Map<number, Attr[]>>();
 
-/** Builds the shared attributes of one call site once, then hands the same array out. */
-export function fixed(owner: object, slot: string, build: () => Attr[]): Attr[] {
+/** What a shared attribute list is for, combined with the calling service into a slot number. */
+export const Role = { HTTP_SERVER: 1, HTTP_CLIENT: 2, GRPC_SERVER: 3, GRPC_CLIENT: 4, BACKEND: 5, CONSUMER: 6 } as const;
+
+/** The cache slot of a role seen from one service (index -1: no caller, a root span). */
+export const slotOf = (role: number, serviceIndex: number): number => role * 65_536 + serviceIndex + 1;
+
+/**
+ * Builds the shared attributes of one call site once, then hands the same array out. Slots are
+ * numbers so the per-span lookup builds no key string.
+ */
+export function fixed(owner: object, slot: number, build: () => Attr[]): Attr[] {
   let slots = cache.get(owner);
   if (slots === undefined) cache.set(owner, (slots = new Map()));
   let attrs = slots.get(slot);
@@ -42,7 +51,7 @@ export function httpServer(api: ApiModel, caller: ServiceModel | null, id: strin
   const svc = api.service;
   const path = pathOf(api, id);
   const conv = svc.convention;
-  const base = fixed(api, `http-server:${caller?.index ?? -1}`, () => {
+  const base = fixed(api, slotOf(Role.HTTP_SERVER, caller?.index ?? -1), () => {
     const a: Attr[] = [];
     const route = svc.routeStyle === 'route';
     const peer = caller?.ipv4 ?? '203.0.113.7';
@@ -77,7 +86,7 @@ export function httpClient(caller: ServiceModel, api: ApiModel, id: string, stat
   const callee = api.service;
   const url = `http://${callee.host}:${callee.port}${pathOf(api, id)}`;
   const conv = caller.convention;
-  const base = fixed(api, `http-client:${caller.index}`, () => {
+  const base = fixed(api, slotOf(Role.HTTP_CLIENT, caller.index), () => {
     if (conv === 'semconv-new') {
       return [str('http.request.method', api.method), str('server.address', callee.host), int('server.port', callee.port),
         str('network.protocol.version', '1.1')];
@@ -122,7 +131,7 @@ function grpcFixed(api: ApiModel, conv: ServiceModel['convention'], role: 'serve
 
 export function grpcServer(api: ApiModel, caller: ServiceModel | null, code: number): SpanShape {
   const conv = api.service.convention;
-  const attrs = fixed(api, `grpc-server:${caller?.index ?? -1}`, () => grpcFixed(api, conv, 'server', caller)).slice();
+  const attrs = fixed(api, slotOf(Role.GRPC_SERVER, caller?.index ?? -1), () => grpcFixed(api, conv, 'server', caller)).slice();
   attrs.push(codeAttr(conv === 'opentracing' ? 'grpc.status_code' : 'rpc.grpc.status_code', code));
   if (code !== GRPC_OK && conv === 'opentracing') attrs.push(ERROR_TRUE);
   return { name: grpcName(api, conv), kind: Kind.SERVER, attributes: attrs, remoteService: '' };
@@ -130,7 +139,7 @@ export function grpcServer(api: ApiModel, caller: ServiceModel | null, code: num
 
 export function grpcClient(caller: ServiceModel, api: ApiModel, code: number): SpanShape {
   const conv = caller.convention;
-  const attrs = fixed(api, `grpc-client:${caller.index}`, () => grpcFixed(api, conv, 'client', caller)).slice();
+  const attrs = fixed(api, slotOf(Role.GRPC_CLIENT, caller.index), () => grpcFixed(api, conv, 'client', caller)).slice();
   attrs.push(codeAttr(conv === 'opentracing' ? 'grpc.status_code' : 'rpc.grpc.status_code', code));
   if (code !== GRPC_OK && conv === 'opentracing') attrs.push(ERROR_TRUE);
   return { name: grpcName(api, conv), kind: Kind.CLIENT, attributes: attrs, remoteService: api.service.name };

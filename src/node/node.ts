@@ -102,7 +102,7 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
         tell(writer, { type: 'Stop' });
         stopActorSystem(system);
       });
-      closers.push(() => coordinator.stop(Math.max(10_000, opts.windowMs * 2)));
+      closers.push(() => coordinator.stop({ drainLog: !opts.redis, stallMs: 30_000 }));
       await coordinator.start();
     }
 

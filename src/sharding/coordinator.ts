@@ -136,15 +136,38 @@ export class ShardCoordinator {
       ask<PartitionMsg, PartitionStats>(ref, (replyTo) => ({ type: 'DescribeOpen', replyTo }), 5000)));
   }
 
-  /** Stops reading, writes every open trace, then stops the actors. */
-  async stop(drainTimeoutMs: number): Promise<void> {
+  /**
+   * Stops the partitions. With `drainLog` (the in-process log, which dies with the process) it
+   * first keeps reading and closing traces until the log holds nothing unacknowledged, giving up
+   * only when no progress is made for `stallMs`. Without it (a durable log) it stops reading at
+   * once, writes the open traces it holds, and leaves the rest pending for the next owner.
+   */
+  async stop({ drainLog, stallMs }: { drainLog: boolean; stallMs: number }): Promise<void> {
+    if (drainLog) await this.drainLog(stallMs);
     this.running = false;
     this.deps.inFlight.wakeAll();
     if (this.ticker) clearInterval(this.ticker);
     await this.feeding;
-    await Promise.all([...this.actors].map(([p, ref]) => this.drainPartition(p, ref, drainTimeoutMs)));
+    await Promise.all([...this.actors].map(([p, ref]) => this.drainPartition(p, ref, stallMs)));
     for (const ref of this.actors.values()) stopActor(ref);
     this.actors.clear();
     await this.deps.ownership.stop();
+  }
+
+  private async drainLog(stallMs: number): Promise<void> {
+    let last = await this.deps.log.backlog();
+    let lastProgress = Date.now();
+    while (last > 0) {
+      // Close every open trace now instead of waiting for its window.
+      await Promise.all([...this.actors].map(([p, ref]) => this.drainPartition(p, ref, stallMs)));
+      const now = await this.deps.log.backlog();
+      if (now < last) lastProgress = Date.now();
+      else if (Date.now() - lastProgress > stallMs) {
+        this.deps.logger.error({ unacknowledgedSpans: now }, 'shutdown drain stalled; unwritten spans of the in-process log are lost');
+        return;
+      }
+      last = now;
+      if (last > 0) await new Promise((r) => setTimeout(r, 20));
+    }
   }
 }

@@ -6,7 +6,7 @@
 // the actors share, so the rules live in one place.
 
 import { EntityKeys, entityId } from '../enrich/entity.ts';
-import type { Entity, EntityType } from '../enrich/entity.ts';
+import type { Entity, EntityRequest, EntityType } from '../enrich/entity.ts';
 import { invalid } from '../errors.ts';
 
 export type { Entity, EntityType } from '../enrich/entity.ts';
@@ -138,6 +138,44 @@ export function coalesceWrites(writes: readonly EntityWrite[]): { unique: Entity
     return k;
   });
   return { unique, positionOf };
+}
+
+/** What upserting a resolve request would change in a stored entity. */
+export type EntityChange = 'none' | 'seen' | 'attributes';
+
+/**
+ * `attributes` when the request brings a new non-empty name or attribute value; `seen` when it
+ * only widens the seen range — earlier than first seen, or later than last seen by more than
+ * `seenResolutionUs` (finer updates are not worth a write); else `none`.
+ */
+export function changeOf(stored: StoredEntity, request: EntityRequest, seenResolutionUs: number): EntityChange {
+  if (request.name !== '' && request.name !== stored.name) return 'attributes';
+  const attributes = request.attributes;
+  for (const k in attributes) {
+    const v = attributes[k];
+    if (v !== '' && stored.attributes[k] !== v && !(k in stored.identifying)) return 'attributes';
+  }
+  const seen = request.seenUs;
+  if (seen !== undefined && (seen < stored.firstSeenUs || seen > stored.lastSeenUs + seenResolutionUs)) return 'seen';
+  return 'none';
+}
+
+/** When a request saw its entity, as integer µs (now, when it does not say). */
+export const seenOf = (request: EntityRequest): number => Math.max(0, Math.trunc(request.seenUs ?? Date.now() * 1000));
+
+/** The write that resolves a request for entity `id`. */
+export function writeOf(id: string, request: EntityRequest): EntityWrite {
+  const seen = seenOf(request);
+  return {
+    id,
+    tenant: request.tenant,
+    type: request.type,
+    name: request.name,
+    identifying: request.identifying,
+    attributes: request.attributes,
+    firstSeenUs: seen,
+    lastSeenUs: seen,
+  };
 }
 
 /** Refuses list options no adapter should run (INVALID_ARGUMENT). */

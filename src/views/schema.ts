@@ -1,8 +1,7 @@
 // The query views, defined once. Each ViewStore adapter renders its own DDL from these
-// definitions (DuckDB now; PostgreSQL and Pinot later), and the gateway's attribute catalog
-// points at their columns. Columns follow reference/hypertrace-ingest.md §6; the ones only
-// enrichment can fill (span type refinements, API and service ids, API traces, spaces…) are
-// declared now and hold their null/default value until the enrichers land.
+// definitions (DuckDB, PostgreSQL; Pinot later), and the gateway's attribute catalog points at
+// their columns. View and column names are the reference's (hypertrace-ingest §6, snake_case),
+// filled from an enriched trace by src/views/rows.ts; docs/views.md gives each column's rule.
 
 /** Neutral column types; adapters map them to their dialect. */
 export type ColumnType = 'string' | 'long' | 'double' | 'boolean' | 'string_map' | 'string_array' | 'bytes';
@@ -12,7 +11,10 @@ export interface ColumnDef {
   type: ColumnType;
   /** Never null (identity columns). */
   required?: boolean;
-  /** Filled only by enrichment (a later issue); null or its default until then. */
+  /**
+   * Filled by an enricher Tessera does not run yet (space ids): always null for now. Every
+   * other column holds its value.
+   */
   enrichment?: boolean;
 }
 
@@ -33,6 +35,9 @@ export interface ViewDef {
 const col = (name: string, type: ColumnType, extra: Partial<ColumnDef> = {}): ColumnDef => ({ name, type, ...extra });
 const req = (name: string, type: ColumnType): ColumnDef => col(name, type, { required: true });
 const enr = (name: string, type: ColumnType): ColumnDef => col(name, type, { enrichment: true });
+
+/** Tessera additions on every span-based view: µs precision next to the reference's ms. */
+const MICROS: readonly ColumnDef[] = [col('start_time_micros', 'long'), col('end_time_micros', 'long'), col('duration_micros', 'long')];
 
 /** One row per trace. */
 export const rawTraceView: ViewDef = {
@@ -55,9 +60,7 @@ export const rawTraceView: ViewDef = {
     enr('space_ids', 'string_array'),
     // Tessera additions: µs precision, the partial flag, the write revision, and the trace's
     // spans (codec.ts SpanBatch) so a late span can re-assemble the stored trace.
-    col('start_time_micros', 'long'),
-    col('end_time_micros', 'long'),
-    col('duration_micros', 'long'),
+    ...MICROS,
     col('partial', 'boolean'),
     col('revision', 'long'),
     col('span_batch', 'bytes'),
@@ -77,15 +80,15 @@ export const spanEventView: ViewDef = {
     req('span_id', 'string'),
     col('parent_span_id', 'string'),
     req('trace_id', 'string'),
-    // SPAN_TYPE: ENTRY / EXIT / UNKNOWN (from the span kind now; the enricher refines it).
+    // SPAN_TYPE: ENTRY / EXIT / UNKNOWN.
     col('span_kind', 'string'),
     col('event_name', 'string'),
-    enr('service_id', 'string'),
+    col('service_id', 'string'),
     col('service_name', 'string'),
-    enr('api_id', 'string'),
-    enr('api_name', 'string'),
-    enr('api_discovery_state', 'string'),
-    enr('entry_api_id', 'string'),
+    col('api_id', 'string'),
+    col('api_name', 'string'),
+    col('api_discovery_state', 'string'),
+    col('entry_api_id', 'string'),
     col('protocol_name', 'string'),
     col('tags', 'string_map'),
     col('status_code', 'string'),
@@ -94,24 +97,138 @@ export const spanEventView: ViewDef = {
     req('start_time_millis', 'long'),
     col('end_time_millis', 'long'),
     col('duration_millis', 'long'),
-    enr('api_trace_id', 'string'),
-    enr('api_trace_count', 'long'),
-    enr('api_boundary_type', 'string'),
+    col('api_trace_id', 'string'),
+    col('api_trace_count', 'long'),
+    col('api_boundary_type', 'string'),
     col('display_entity_name', 'string'),
     col('display_span_name', 'string'),
-    enr('request_url', 'string'),
+    col('request_url', 'string'),
     col('error_count', 'long'),
     col('exception_count', 'long'),
     enr('space_ids', 'string_array'),
-    enr('api_exit_calls', 'long'),
-    enr('api_callee_name_count', 'string_map'),
-    enr('api_trace_error_span_count', 'long'),
+    col('api_exit_calls', 'long'),
+    col('api_callee_name_count', 'string_map'),
+    col('api_trace_error_span_count', 'long'),
     col('spans', 'long'),
     // Tessera additions: the OTel span kind and µs precision.
     col('kind', 'string'),
-    col('start_time_micros', 'long'),
-    col('end_time_micros', 'long'),
-    col('duration_micros', 'long'),
+    ...MICROS,
+  ],
+};
+
+/**
+ * One row per call between API nodes, plus callee-only rows for API traces nobody traced
+ * calling, and caller-only rows for backend calls.
+ */
+export const serviceCallView: ViewDef = {
+  name: 'serviceCallView',
+  timeColumn: 'start_time_millis',
+  timeUnit: 'ms',
+  tenantColumn: 'tenant_id',
+  traceColumn: 'trace_id',
+  lookupColumns: ['trace_id'],
+  columns: [
+    req('tenant_id', 'string'),
+    req('trace_id', 'string'),
+    col('transaction_name', 'string'),
+    col('client_event_id', 'string'),
+    col('server_event_id', 'string'),
+    col('caller_service', 'string'),
+    col('caller_api', 'string'),
+    col('callee_service', 'string'),
+    col('callee_api', 'string'),
+    col('request_url', 'string'),
+    col('request_method', 'string'),
+    col('protocol_name', 'string'),
+    col('response_status_code', 'long'),
+    req('start_time_millis', 'long'),
+    col('end_time_millis', 'long'),
+    col('duration_millis', 'long'),
+    col('error_count', 'long'),
+    col('exception_count', 'long'),
+    col('caller_service_id_str', 'string'),
+    col('caller_api_id_str', 'string'),
+    col('callee_service_id_str', 'string'),
+    col('callee_api_id_str', 'string'),
+    col('num_calls', 'long'),
+    col('callee_backend_id', 'string'),
+    col('callee_backend_name', 'string'),
+    enr('caller_space_ids', 'string_array'),
+    enr('callee_space_ids', 'string_array'),
+    ...MICROS,
+  ],
+};
+
+/** One row per span that calls a backend (a leaf exit span with a backend entity). */
+export const backendEntityView: ViewDef = {
+  name: 'backendEntityView',
+  timeColumn: 'start_time_millis',
+  timeUnit: 'ms',
+  tenantColumn: 'tenant_id',
+  traceColumn: 'trace_id',
+  lookupColumns: ['trace_id'],
+  columns: [
+    req('tenant_id', 'string'),
+    req('trace_id', 'string'),
+    req('span_id', 'string'),
+    req('backend_id', 'string'),
+    col('backend_name', 'string'),
+    col('backend_host', 'string'),
+    col('backend_port', 'string'),
+    col('backend_protocol', 'string'),
+    col('backend_path', 'string'),
+    req('start_time_millis', 'long'),
+    col('end_time_millis', 'long'),
+    col('duration_millis', 'long'),
+    col('span_kind', 'string'),
+    col('error_count', 'long'),
+    col('exception_count', 'long'),
+    col('num_calls', 'long'),
+    col('backend_trace_id', 'string'),
+    col('caller_service_id', 'string'),
+    col('caller_api_id', 'string'),
+    col('tags', 'string_map'),
+    col('display_name', 'string'),
+    col('status_code', 'string'),
+    col('status', 'string'),
+    col('status_message', 'string'),
+    enr('space_ids', 'string_array'),
+    col('backend_operation', 'string'),
+    col('backend_destination', 'string'),
+    ...MICROS,
+  ],
+};
+
+/** One row per API node head span that has a service: the SERVICE and API scopes' metrics. */
+export const rawServiceView: ViewDef = {
+  name: 'rawServiceView',
+  timeColumn: 'start_time_millis',
+  timeUnit: 'ms',
+  tenantColumn: 'tenant_id',
+  traceColumn: 'trace_id',
+  lookupColumns: ['trace_id'],
+  columns: [
+    req('tenant_id', 'string'),
+    req('trace_id', 'string'),
+    req('span_id', 'string'),
+    col('parent_span_id', 'string'),
+    col('service_name', 'string'),
+    col('service_id', 'string'),
+    col('api_name', 'string'),
+    col('api_id', 'string'),
+    col('api_discovery_state', 'string'),
+    req('start_time_millis', 'long'),
+    col('end_time_millis', 'long'),
+    col('duration_millis', 'long'),
+    col('transaction_name', 'string'),
+    col('span_kind', 'string'),
+    col('protocol_name', 'string'),
+    col('status_code', 'string'),
+    col('error_count', 'long'),
+    col('exception_count', 'long'),
+    col('num_calls', 'long'),
+    enr('space_ids', 'string_array'),
+    ...MICROS,
   ],
 };
 
@@ -133,8 +250,8 @@ export const logEventView: ViewDef = {
   ],
 };
 
-/** Every view this build writes, in write order. */
-export const VIEWS: readonly ViewDef[] = [rawTraceView, spanEventView, logEventView];
+/** Every view this build writes, in write order (rawTraceView first: it marks a stored trace). */
+export const VIEWS: readonly ViewDef[] = [rawTraceView, spanEventView, serviceCallView, backendEntityView, rawServiceView, logEventView];
 
 const byName = new Map(VIEWS.map((v) => [v.name, v]));
 

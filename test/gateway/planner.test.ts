@@ -17,6 +17,7 @@ const codeOf = (fn: () => unknown): string | undefined => {
 
 t.test('every catalog attribute points at a column its view declares', async (t) => {
   for (const def of catalog.list()) {
+    if (!def.source) continue;
     const view = viewNamed(def.source.view);
     t.ok(view && columnOf(view, def.source.column), `${def.scope}.${def.key} → ${def.source.view}.${def.source.column}`);
   }

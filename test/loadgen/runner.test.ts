@@ -47,11 +47,15 @@ t.test('rate control stays within 10 % of the target over a short run', async (t
   t.ok(Math.abs(achieved - target) / target < 0.1, `reported ${achieved.toFixed(0)} spans/s for a target of ${target}`);
   const atSink = received.spanCount / seconds;
   t.ok(Math.abs(atSink - target) / target < 0.1, `the sink received ${atSink.toFixed(0)} spans/s`);
-  // Paced, not bursty: each half of the run carries about half the spans.
-  const half = start + result.pacedMs / 2;
-  const first = received.arrivals.filter((a) => a.atMs < half).reduce((n, a) => n + a.spans, 0);
-  const expectedHalf = (target * seconds) / 2;
-  t.ok(Math.abs(first - expectedHalf) / expectedHalf < 0.2, `first half ${first} spans, expected about ${expectedHalf}`);
+  // Paced, not bursty: after a stall the generator catches up at most one second of backlog,
+  // so no one-second window carries much more than twice the rate, even on a loaded machine.
+  let busiest = 0;
+  for (const a of received.arrivals) {
+    const inWindow = received.arrivals.filter((b) => b.atMs >= a.atMs && b.atMs < a.atMs + 1_000).reduce((n, b) => n + b.spans, 0);
+    busiest = Math.max(busiest, inWindow);
+  }
+  t.ok(busiest <= 2.5 * target, `the busiest second carried ${busiest} spans`);
+  t.ok(received.arrivals[0].atMs - start < 1_000, 'sending started at once');
 });
 
 t.test('a ramp starts slow and reaches the target', async (t) => {

@@ -71,3 +71,19 @@ t.test('a bad setting stops start-up with a message that names it', async (t) =>
   t.equal(envErr.code, 2);
   t.match(envErr.stderr, /TESSERA_PARTITIONS/);
 });
+
+t.test('SIGTERM under load writes every acknowledged span of the in-process log before exiting', async (t) => {
+  const dir = tempDir(t);
+  const dataDir = join(dir, 'data');
+  const first = await spawnNodeProcess(t, ['--data-dir', dataDir, '--window-ms', '2000'], join(dir, 'a.log'));
+  const manifest = join(dir, 'manifest.jsonl');
+  await run(process.execPath, [BIN, 'loadgen', '--endpoint', first.otlpHttp, '--rate', '0', '--duration', '2s', '--seed', '7', '--manifest', manifest]);
+  first.kill('SIGTERM');
+  t.equal(await first.exited, 0, 'exits cleanly after draining');
+  const second = await spawnNodeProcess(t, ['--data-dir', dataDir, '--window-ms', '200'], join(dir, 'b.log'));
+  const verify = await run(process.execPath, [BIN, 'loadgen', '--verify-only', manifest, '--verify', second.graphql, '--verify-settle', '0s', '--verify-timeout', '5s', '--json'])
+    .catch((e) => e);
+  const report = JSON.parse(verify.stdout);
+  t.ok(report.verify.checked > 0, `checked ${report.verify.checked} traces`);
+  t.same({ lost: report.verify.lost.length, split: report.verify.split.length, incomplete: report.verify.incomplete.length }, { lost: 0, split: 0, incomplete: 0 });
+});

@@ -1,10 +1,15 @@
-// traceRows on a small hand-built AssembledTrace: every view's rows, column by column.
+// traceRowsOf on a small hand-built AssembledTrace run through the default enrichment: the
+// rawTraceView, logEventView, backendEntityView and rawServiceView rules, the column sets of
+// all six views, and the synchronous traceRows stand-in.
 import t from 'tap';
-import type { Span } from '../../src/model/span.ts';
 import type { AssembledTrace } from '../../src/model/trace.ts';
+import { createDefaultEnrichment } from '../../src/enrich/defaults.ts';
+import { MemoryEntityResolver } from '../../src/enrich/memoryResolver.ts';
+import type { EnrichedTrace } from '../../src/enrich/types.ts';
 import { decodeSpanBatch } from '../../src/store/codec.ts';
-import { logSummaryOf, spanTypeOf, traceRows } from '../../src/views/rows.ts';
-import { logEventView, rawTraceView, spanEventView } from '../../src/views/schema.ts';
+import { logSummaryOf } from '../../src/views/logEventRows.ts';
+import { traceRows, traceRowsOf } from '../../src/views/rows.ts';
+import { VIEWS } from '../../src/views/schema.ts';
 import { makeSpan, hexId } from '../helpers/spans.ts';
 
 const T0 = 1_613_406_996_123_456; // µs, with sub-millisecond digits on purpose
@@ -27,12 +32,12 @@ function handBuiltTrace(): AssembledTrace {
   const redis = makeSpan({
     tenant: 'acme', traceId: TRACE, spanId: hexId(3), parentSpanId: hexId(1), name: 'GetDriver', kind: 'UNSPECIFIED',
     serviceName: 'redis', startUs: T0 + 2_000, endUs: T0 + 2_500, statusCode: 2,
-    attributes: { 'span.kind': 'client', 'db.system': 'redis' },
+    attributes: { 'span.kind': 'client', 'db.system': 'redis', 'net.peer.name': 'redis', 'net.peer.port': '6379' },
     events: [{ timeUs: T0 + 2_100, name: 'retry', attributes: { attempt: '2' } }],
   });
   const web = makeSpan({
     tenant: 'acme', traceId: TRACE, spanId: hexId(4), parentSpanId: hexId(2), name: 'FindNearest', kind: 'SERVER',
-    serviceName: 'driver', startUs: T0 + 3_000, endUs: T0 + 190_000, attributes: { 'http.method': 'POST', 'http.status_code': '503' },
+    serviceName: 'driver', startUs: T0 + 3_000, endUs: T0 + 190_000, attributes: { 'rpc.system': 'grpc', 'rpc.grpc.status_code': '5' },
   });
   const spans = [root, grpc, redis, web];
   return {
@@ -41,17 +46,21 @@ function handBuiltTrace(): AssembledTrace {
   };
 }
 
+async function enriched(trace = handBuiltTrace()): Promise<EnrichedTrace> {
+  return createDefaultEnrichment({ resolver: new MemoryEntityResolver() }).enrich(trace);
+}
+
 t.test('a trace gives one rawTraceView row with its summary and its encoded spans', async (t) => {
-  const trace = handBuiltTrace();
-  const rows = traceRows(trace);
+  const trace = await enriched();
+  const rows = traceRowsOf(trace);
   t.same(rows.key, { tenant: 'acme', traceId: TRACE });
   t.equal(rows.views.rawTraceView.length, 1);
   const row = rows.views.rawTraceView[0];
-  const services = [...new Set(trace.spans.map((s) => s.serviceName))];
-  t.same(row.services, services, 'distinct services in breadth-first order');
-  t.equal(row.num_services, services.length);
+  t.same(row.services, ['frontend', 'driver'], 'the attributed services: the redis call is the frontend\'s');
+  t.equal(row.num_services, 2);
   t.equal(row.num_spans, trace.spans.length);
-  t.equal(row.transaction_name, trace.spans[trace.roots[0]].name, 'the root span names the transaction until enrichment does');
+  t.equal(row.transaction_name, trace.enriched.apiName[0], 'the API of the entry span that starts the trace');
+  t.equal(row.transaction_name, 'GET /dispatch');
   t.equal(row.start_time_millis, Math.floor(T0 / 1000));
   t.equal(row.end_time_millis, Math.floor(trace.endUs / 1000));
   t.equal(row.duration_millis, Math.floor(trace.endUs / 1000) - Math.floor(T0 / 1000));
@@ -59,50 +68,13 @@ t.test('a trace gives one rawTraceView row with its summary and its encoded span
   t.equal(row.duration_micros, trace.endUs - trace.startUs);
   t.equal(row.partial, false);
   t.equal(row.revision, 2);
+  t.equal(row.space_ids, null, 'no space rules yet');
   t.same(decodeSpanBatch(row.span_batch as Uint8Array), trace.spans, 'the blob decodes back to the spans');
 });
 
-t.test('each span gives one spanEventView row with its identity, times, tags and status', async (t) => {
-  const trace = handBuiltTrace();
-  const rows = traceRows(trace).views.spanEventView;
-  t.equal(rows.length, trace.spans.length);
-  rows.forEach((row, i) => {
-    const s = trace.spans[i];
-    t.equal(row.span_id, s.spanId);
-    t.equal(row.trace_id, TRACE);
-    t.equal(row.tenant_id, 'acme');
-    t.equal(row.parent_span_id, s.parentSpanId === '' ? null : s.parentSpanId, `parent of ${s.spanId}`);
-    t.equal(row.service_name, s.serviceName);
-    t.equal(row.event_name, s.name);
-    t.equal(row.display_span_name, s.name);
-    t.equal(row.tags, s.attributes, 'tags are the raw attributes');
-    t.equal(row.start_time_millis, Math.floor(s.startUs / 1000));
-    t.equal(row.duration_millis, Math.floor((s.endUs - s.startUs) / 1000));
-    t.equal(row.end_time_millis, (row.start_time_millis as number) + (row.duration_millis as number));
-    t.equal(row.start_time_micros, s.startUs);
-    t.equal(row.duration_micros, s.endUs - s.startUs);
-    t.equal(row.kind, s.kind);
-    t.equal(row.spans, 1);
-    t.equal(row.api_trace_id, null, 'enrichment columns wait for the enricher');
-  });
-  const [root, grpc, redis, web] = rows;
-  t.match(root, { span_kind: 'ENTRY', protocol_name: 'HTTP', status_code: '200', status: 'SUCCESS', error_count: 0, exception_count: 1 });
-  t.match(grpc, { span_kind: 'EXIT', protocol_name: 'GRPC', status_code: '5', status: 'FAIL', status_message: 'gone' });
-  t.match(redis, { span_kind: 'EXIT', protocol_name: 'REDIS', status_code: null, status: 'FAIL', error_count: 1, exception_count: 0 });
-  t.match(web, { span_kind: 'ENTRY', status_code: '503', status: 'FAIL' });
-});
-
-t.test('span type comes from the kind, or the OpenTracing tag when the kind is unset', async (t) => {
-  const cases: [Span['kind'], Record<string, string>, string][] = [
-    ['SERVER', {}, 'ENTRY'], ['CONSUMER', {}, 'ENTRY'], ['CLIENT', {}, 'EXIT'], ['PRODUCER', {}, 'EXIT'],
-    ['INTERNAL', {}, 'UNKNOWN'], ['UNSPECIFIED', { 'span.kind': 'server' }, 'ENTRY'], ['UNSPECIFIED', { 'span.kind': 'producer' }, 'EXIT'],
-  ];
-  for (const [kind, attributes, want] of cases) t.equal(spanTypeOf({ kind, attributes }), want, `${kind} ${JSON.stringify(attributes)}`);
-});
-
 t.test('each span event gives one logEventView row with its time, attributes and summary', async (t) => {
-  const trace = handBuiltTrace();
-  const rows = traceRows(trace).views.logEventView;
+  const trace = await enriched();
+  const rows = traceRowsOf(trace).views.logEventView;
   const events = trace.spans.flatMap((s) => s.events.map((e) => ({ s, e })));
   t.equal(rows.length, events.length);
   rows.forEach((row, i) => {
@@ -131,9 +103,41 @@ t.test('the log summary follows the key priority, then the first attribute', asy
   for (const [attrs, want] of cases) t.equal(logSummaryOf(attrs), want, JSON.stringify(attrs));
 });
 
+t.test('a backend call gives one backendEntityView row with the backend, the caller and the span', async (t) => {
+  const trace = await enriched();
+  const rows = traceRowsOf(trace).views.backendEntityView;
+  const b = trace.enriched.backend[2]!;
+  t.ok(b, 'the redis span calls a backend');
+  t.equal(rows.length, trace.enriched.backend.filter((x) => x !== null).length);
+  const redis = trace.spans[2];
+  t.match(rows.find((r) => r.span_id === redis.spanId), {
+    backend_id: b.id, backend_name: b.name, backend_host: b.host, backend_port: b.port, backend_protocol: 'REDIS', backend_path: '',
+    backend_trace_id: redis.spanId, display_name: 'GetDriver', span_kind: 'EXIT', error_count: 1, num_calls: 1,
+    caller_service_id: trace.enriched.serviceId[0], caller_api_id: trace.enriched.apiId[0], tags: redis.attributes,
+    status: 'FAIL', backend_operation: b.operation, backend_destination: b.destination, duration_micros: 500,
+  });
+});
+
+t.test('each API node with a service gives one rawServiceView row from its head span', async (t) => {
+  const trace = await enriched();
+  const rows = traceRowsOf(trace).views.rawServiceView;
+  t.same(rows.map((r) => r.span_id), trace.apiNodes.map((n) => trace.spans[n.head].spanId));
+  const driver = rows.find((r) => r.service_name === 'driver')!;
+  t.match(driver, {
+    span_kind: 'ENTRY', protocol_name: 'GRPC', status_code: '5', error_count: 1, num_calls: 1, transaction_name: 'GET /dispatch',
+    parent_span_id: hexId(2), api_discovery_state: 'DISCOVERED', service_id: trace.enriched.serviceId[3], api_id: trace.enriched.apiId[3],
+  });
+});
+
 t.test('every row carries exactly the columns its view declares', async (t) => {
-  const views = traceRows(handBuiltTrace()).views;
-  for (const view of [rawTraceView, spanEventView, logEventView]) {
+  const views = traceRowsOf(await enriched()).views;
+  t.same(Object.keys(views).sort(), VIEWS.map((v) => v.name).sort(), 'every view, even when it has no rows');
+  for (const view of VIEWS) {
+    t.ok(views[view.name].length > 0, `${view.name} has rows here`);
     for (const row of views[view.name]) t.same(Object.keys(row).sort(), view.columns.map((c) => c.name).sort(), view.name);
   }
+});
+
+t.test('the synchronous traceRows gives the rows the pipeline gives', async (t) => {
+  t.same(traceRows(handBuiltTrace()), traceRowsOf(await enriched()));
 });

@@ -3,7 +3,7 @@
 // parameter, never part of the SQL text.
 import { listValue, type DuckDBValue } from '@duckdb/node-api';
 import { TesseraError } from '../../errors.ts';
-import { SELECTION_ALIAS, type ColumnRef, type Predicate, type Scalar, type ViewQuery } from '../query.ts';
+import { isAggregateQuery, SELECTION_ALIAS, type Aggregate, type ColumnRef, type Predicate, type Scalar, type ViewQuery } from '../query.ts';
 import { viewNamed, type ColumnDef, type ColumnType, type ViewDef } from '../../views/schema.ts';
 import { quoteIdent } from './ddl.ts';
 
@@ -22,6 +22,8 @@ const show = (v: Scalar): string => (typeof v === 'string' ? JSON.stringify(v) :
 /** A JSON path naming one top-level key, whatever characters it holds. */
 export const jsonKeyPath = (key: string): string => `$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
+type Leaf = Extract<Predicate, { ref: ColumnRef }>;
+
 class Renderer {
   readonly params: DuckDBValue[] = [];
   private readonly columns: Map<string, ColumnDef>;
@@ -38,6 +40,12 @@ class Renderer {
   column(name: string): ColumnDef {
     const def = this.columns.get(name);
     if (!def) throw bad(`view ${this.view.name} has no column ${name}`);
+    return def;
+  }
+
+  mapColumn(name: string, op: string): ColumnDef {
+    const def = this.column(name);
+    if (def.type !== 'string_map') throw bad(`${op} needs a map column, ${def.name} is ${def.type}`);
     return def;
   }
 
@@ -83,10 +91,15 @@ class Renderer {
         if (p.terms.length === 0) return p.op === 'and' ? 'TRUE' : 'FALSE';
         return `(${p.terms.map((t) => this.predicate(t)).join(p.op === 'and' ? ' AND ' : ' OR ')})`;
       }
+      case 'not':
+        return `NOT coalesce(${this.predicate(p.term)}, false)`;
+      case 'containsKeyLike': {
+        const def = this.mapColumn(p.column, p.op);
+        return `coalesce(len(list_filter(json_keys(${quoteIdent(def.name)}), k -> regexp_matches(k, ${this.param(p.pattern)}))) > 0, false)`;
+      }
       case 'containsKey':
       case 'notContainsKey': {
-        const def = this.column(p.column);
-        if (def.type !== 'string_map') throw bad(`${p.op} needs a map column, ${def.name} is ${def.type}`);
+        const def = this.mapColumn(p.column, p.op);
         const test = `coalesce(json_exists(${quoteIdent(def.name)}, ${this.param(jsonKeyPath(p.key))}), false)`;
         return p.op === 'containsKey' ? test : `NOT ${test}`;
       }
@@ -101,7 +114,7 @@ class Renderer {
     }
   }
 
-  private scalarPredicate(p: Exclude<Predicate, { op: 'and' | 'or' | 'containsKey' | 'notContainsKey' }>, sql: string, type: ColumnType): string {
+  private scalarPredicate(p: Leaf, sql: string, type: ColumnType): string {
     const what = `${p.op} on ${p.ref.column}${p.ref.key === undefined ? '' : `.${p.ref.key}`}`;
     switch (p.op) {
       case 'eq':
@@ -129,7 +142,7 @@ class Renderer {
     }
   }
 
-  private arrayPredicate(p: Exclude<Predicate, { op: 'and' | 'or' | 'containsKey' | 'notContainsKey' }>, sql: string): string {
+  private arrayPredicate(p: Leaf, sql: string): string {
     const what = `${p.op} on ${p.ref.column}`;
     switch (p.op) {
       case 'eq':
@@ -150,6 +163,65 @@ class Renderer {
   }
 }
 
+/** An aggregate's SQL and the neutral type of its value. */
+function aggregateSql(r: Renderer, a: Aggregate): { sql: string; type: ColumnType } {
+  if (a.fn === 'count') return { sql: 'count(*)', type: 'long' };
+  if (!a.ref) throw bad(`aggregate ${a.fn} (${a.as}) needs a column`);
+  const ref = r.ref(a.ref);
+  const numeric = ref.type === 'long' || ref.type === 'double';
+  const need = (ok: boolean) => {
+    if (!ok) throw bad(`${a.fn} cannot aggregate ${a.ref!.column} (${ref.type})`);
+  };
+  switch (a.fn) {
+    case 'sum':
+      need(numeric);
+      // DuckDB sums BIGINT into HUGEINT; back to BIGINT so values stay numbers.
+      return { sql: ref.type === 'long' ? `CAST(sum(${ref.sql}) AS BIGINT)` : `sum(${ref.sql})`, type: ref.type };
+    case 'avg':
+      need(numeric);
+      return { sql: `avg(${ref.sql})`, type: 'double' };
+    case 'min':
+    case 'max':
+      need(ref.type !== 'string_map' && ref.type !== 'string_array' && ref.type !== 'bytes');
+      return { sql: `${a.fn}(${ref.sql})`, type: ref.type };
+    case 'any':
+      need(ref.type !== 'bytes');
+      return { sql: `any_value(${ref.sql})`, type: ref.type };
+    case 'distinctCount':
+      need(ref.type !== 'bytes');
+      return { sql: `count(DISTINCT ${ref.sql})`, type: 'long' };
+    case 'distinctArray':
+      need(ref.type !== 'string_map' && ref.type !== 'string_array' && ref.type !== 'bytes');
+      return { sql: `list(DISTINCT CAST(${ref.sql} AS VARCHAR) ORDER BY CAST(${ref.sql} AS VARCHAR)) FILTER (WHERE ${ref.sql} IS NOT NULL)`, type: 'string_array' };
+    case 'percentile': {
+      need(numeric);
+      const p = a.percentile;
+      if (typeof p !== 'number' || !(p > 0 && p <= 100)) throw bad(`percentile ${String(p)} is not in (0, 100]`);
+      return { sql: `quantile_cont(${ref.sql}, ${r.param(p / 100)})`, type: 'double' };
+    }
+  }
+}
+
+const checkAlias = (as: string, types: Map<string, ColumnType>): void => {
+  if (!SELECTION_ALIAS.test(as)) throw bad(`selection alias ${JSON.stringify(as)} is not a plain identifier`);
+  if (types.has(as)) throw bad(`selection alias ${as} is used twice`);
+};
+
+/** WHERE (tenant first) and the group keys' SQL, rendered into `r`. */
+function whereAndKeys(r: Renderer, q: ViewQuery, aggregate: boolean): { where: string; keys: { as: string; sql: string; type: ColumnType }[] } {
+  const where = [`${quoteIdent(r.view.tenantColumn)} = ${r.param(q.tenant)}`, ...q.where.map((p) => r.predicate(p))].join(' AND ');
+  const keys = (aggregate ? (q.groupBy ?? []) : q.select).map((s) => ({ as: s.as, ...r.ref(s.ref) }));
+  if (q.bucket) {
+    const b = q.bucket;
+    const col = r.column(b.column);
+    if (col.type !== 'long') throw bad(`a time bucket needs a long (epoch ms) column, ${col.name} is ${col.type}`);
+    if (!Number.isInteger(b.sizeMs) || b.sizeMs <= 0) throw bad(`a time bucket needs a positive integer size, got ${b.sizeMs}`);
+    const size = r.param(BigInt(b.sizeMs));
+    keys.push({ as: b.as, sql: `((${quoteIdent(col.name)} // ${size}) * ${size})`, type: 'long' });
+  }
+  return { where, keys };
+}
+
 /** The SQL for a query's rows (and its total when asked). */
 export function renderQuery(q: ViewQuery): RenderedQuery {
   const view = viewNamed(q.view);
@@ -157,30 +229,55 @@ export function renderQuery(q: ViewQuery): RenderedQuery {
   if (!Number.isInteger(q.limit) || q.limit < 0) throw bad(`limit must be a non-negative integer, got ${q.limit}`);
   const offset = q.offset ?? 0;
   if (!Number.isInteger(offset) || offset < 0) throw bad(`offset must be a non-negative integer, got ${offset}`);
-  if (q.select.length === 0) throw bad('a query selects at least one value');
-
-  // The WHERE clause is rendered first so its parameters are $1..$k in both the rows query
-  // and the count query (placeholders are numbered, so their order in the text is free).
-  const r = new Renderer(view);
-  const where = [`${quoteIdent(view.tenantColumn)} = ${r.param(q.tenant)}`, ...q.where.map((p) => r.predicate(p))].join(' AND ');
-  const whereParams = r.params.slice();
+  const aggregate = isAggregateQuery(q);
+  if (aggregate && q.select.length > 0) throw bad('an aggregate query names its values in groupBy and aggregates, not select');
+  if (!aggregate && q.select.length === 0) throw bad('a query selects at least one value');
   const from = quoteIdent(view.name);
 
+  const r = new Renderer(view);
+  const { where, keys } = whereAndKeys(r, q, aggregate);
   const types = new Map<string, ColumnType>();
-  const selectSql = q.select.map((s) => {
-    if (!SELECTION_ALIAS.test(s.as)) throw bad(`selection alias ${JSON.stringify(s.as)} is not a plain identifier`);
-    if (types.has(s.as)) throw bad(`selection alias ${s.as} is used twice`);
-    const ref = r.ref(s.ref);
-    types.set(s.as, ref.type);
-    return `${ref.sql} AS ${quoteIdent(s.as)}`;
+  const columns: string[] = [];
+  const add = (as: string, sql: string, type: ColumnType): void => {
+    if (!SELECTION_ALIAS.test(as)) throw bad(`selection alias ${JSON.stringify(as)} is not a plain identifier`);
+    if (types.has(as)) throw bad(`selection alias ${as} is used twice`);
+    types.set(as, type);
+    columns.push(`${sql} AS ${quoteIdent(as)}`);
+  };
+  for (const k of keys) add(k.as, k.sql, k.type);
+  for (const a of q.aggregates ?? []) {
+    const agg = aggregateSql(r, a);
+    add(a.as, agg.sql, agg.type);
+  }
+  const groupSql = aggregate && keys.length > 0 ? ` GROUP BY ${keys.map((k) => k.sql).join(', ')}` : '';
+  const order = (q.orderBy ?? []).map((o) => {
+    const dir = o.direction === 'DESC' ? 'DESC' : 'ASC';
+    if ('as' in o) {
+      if (!types.has(o.as)) throw bad(`cannot order by ${o.as}: it is not selected`);
+      return `${quoteIdent(o.as)} ${dir} NULLS LAST`;
+    }
+    if (aggregate) throw bad('an aggregate query orders by its group keys or aggregates (by name)');
+    return `${r.ref(o.ref).sql} ${dir} NULLS LAST`;
   });
-  const order = (q.orderBy ?? []).map((o) => `${r.ref(o.ref).sql} ${o.direction === 'DESC' ? 'DESC' : 'ASC'} NULLS LAST`);
   const orderSql = order.length > 0 ? ` ORDER BY ${order.join(', ')}` : '';
   const limitSql = ` LIMIT ${r.param(BigInt(q.limit))} OFFSET ${r.param(BigInt(offset))}`;
   return {
-    sql: `SELECT ${selectSql.join(', ')} FROM ${from} WHERE ${where}${orderSql}${limitSql}`,
+    sql: `SELECT ${columns.join(', ')} FROM ${from} WHERE ${where}${groupSql}${orderSql}${limitSql}`,
     params: r.params,
     types,
-    ...(q.withTotal ? { count: { sql: `SELECT count(*) AS n FROM ${from} WHERE ${where}`, params: whereParams } } : {}),
+    ...(q.withTotal ? { count: renderCount(q, view, aggregate) } : {}),
   };
+}
+
+/** The total: matching rows, or groups of an aggregate query (one when it has no keys). */
+function renderCount(q: ViewQuery, view: ViewDef, aggregate: boolean): { sql: string; params: DuckDBValue[] } {
+  const r = new Renderer(view);
+  const from = quoteIdent(view.name);
+  if (!aggregate) {
+    const { where } = whereAndKeys(r, { ...q, select: [] }, false);
+    return { sql: `SELECT count(*) AS n FROM ${from} WHERE ${where}`, params: r.params };
+  }
+  const { where, keys } = whereAndKeys(r, q, true);
+  if (keys.length === 0) return { sql: 'SELECT 1 AS n', params: [] };
+  return { sql: `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${where} GROUP BY ${keys.map((k) => k.sql).join(', ')})`, params: r.params };
 }

@@ -1,0 +1,201 @@
+// graphql-ws (the graphql-transport-ws protocol) on the main HTTP server's /graphql path: the
+// same path and port as queries. A thin edge: it resolves the connection's tenant, plans each
+// subscription before answering (so a bad filter is an `error` message, never a first event),
+// and turns fan-out streams into `next` messages. A subscriber that falls behind is closed
+// with 4413 and, if it does not even read the close frame, terminated. docs/PROTOCOL.md.
+import type http from 'node:http';
+import {
+  createSourceEventStream,
+  execute,
+  getOperationAST,
+  GraphQLError,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import type { Context, SubscribePayload } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { catalog as defaultCatalog, type AttributeCatalog } from '../gateway/catalog.ts';
+import { formatGraphqlError } from '../gateway/errors.ts';
+import type { LiveHub } from './api.ts';
+import { LiveFanout, type LiveFanoutStats } from './fanout.ts';
+import { liveSchema, type LiveContext } from './schema.ts';
+
+/** Close codes of the live endpoint (besides graphql-ws's own 44xx codes). */
+export const LiveCloseCode = {
+  /** The connection_init payload names a tenant that is not a non-empty string. */
+  BadTenant: 4400,
+  /** A subscription's buffer filled up: the client does not read fast enough. */
+  SubscriberFellBehind: 4413,
+  /** The node is shutting down. */
+  GoingAway: 1001,
+} as const;
+
+export interface LiveServerOptions {
+  hub: LiveHub;
+  defaultTenant: string;
+  logger: Logger;
+  /** Events one subscription may have waiting before it is cut off; default 10 000. */
+  maxBufferedEvents?: number;
+  catalog?: AttributeCatalog;
+  /** Must contain the live Subscription fields; default liveSchema. */
+  schema?: GraphQLSchema;
+  path?: string;
+  /** Largest client message; default 1 MiB. */
+  maxPayloadBytes?: number;
+  /** After the close frame, a client that has not closed is terminated; default 5000 ms. */
+  closeGraceMs?: number;
+  /** graphql-ws keep-alive ping interval; default 12 000 ms. */
+  keepAliveMs?: number;
+}
+
+export interface LiveServerStats extends LiveFanoutStats {
+  connections: number;
+  /** Connections closed with SubscriberFellBehind. */
+  connectionsCutOff: number;
+}
+
+export interface LiveServer {
+  readonly fanout: LiveFanout;
+  stats(): LiveServerStats;
+  close(): Promise<void>;
+}
+
+type Extra = {
+  socket: WebSocket;
+  request: http.IncomingMessage;
+};
+
+interface Connection {
+  context: LiveContext;
+  cutOff: boolean;
+}
+
+/** Tenant from connection_init (`x-tenant-id` or `tenant`), else the upgrade header, else the default. */
+function tenantOf(params: Record<string, unknown> | undefined, request: http.IncomingMessage, fallback: string): string | null {
+  const given = params?.['x-tenant-id'] ?? params?.tenant;
+  if (given !== undefined && given !== null) return typeof given === 'string' && given.trim() !== '' ? given.trim() : null;
+  const header = request.headers['x-tenant-id'];
+  return (Array.isArray(header) ? header[0] : header)?.trim() || fallback;
+}
+
+/** Executes the selection once per event of a source stream; ending it ends the source. */
+class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    private readonly args: ExecutionArgs,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    const r = await this.source.next();
+    if (r.done) return { value: undefined, done: true };
+    return { value: (await execute({ ...this.args, rootValue: r.value })) as ExecutionResult, done: false };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOptions): LiveServer {
+  const logger = opts.logger.child({ component: 'live' });
+  const schema = opts.schema ?? liveSchema;
+  const catalog = opts.catalog ?? defaultCatalog;
+  const closeGraceMs = opts.closeGraceMs ?? 5000;
+  const fanout = new LiveFanout({ hub: opts.hub, logger, maxBufferedEvents: opts.maxBufferedEvents ?? 10_000 });
+  const wss = new WebSocketServer({ server, path: opts.path ?? '/graphql', maxPayload: opts.maxPayloadBytes ?? 1024 * 1024 });
+  const connections = new WeakMap<object, Connection>();
+  const streams = new WeakMap<ExecutionArgs, ExecutedStream>();
+  let connectionsCutOff = 0;
+
+  const closeSocket = (socket: WebSocket, code: number, reason: string): void => {
+    if (socket.readyState === socket.CLOSED) return;
+    socket.close(code, reason);
+    // A client that stopped reading never reads the close frame either.
+    setTimeout(() => socket.readyState === socket.CLOSED || socket.terminate(), closeGraceMs).unref();
+  };
+
+  const connect = (ctx: Context<Record<string, unknown>, Extra>): boolean => {
+    const { socket, request } = ctx.extra;
+    const tenant = tenantOf(ctx.connectionParams, request, opts.defaultTenant);
+    if (tenant === null) {
+      closeSocket(socket, LiveCloseCode.BadTenant, 'x-tenant-id must be a non-empty string');
+      return false;
+    }
+    const conn: Connection = {
+      cutOff: false,
+      context: {
+        tenant, catalog, fanout,
+        onOverflow: () => {
+          if (conn.cutOff) return;
+          conn.cutOff = true;
+          connectionsCutOff++;
+          closeSocket(socket, LiveCloseCode.SubscriberFellBehind, `subscriber fell behind: more than ${opts.maxBufferedEvents ?? 10_000} events waiting`);
+        },
+      },
+    };
+    connections.set(ctx, conn);
+    return true;
+  };
+
+  /** Parses, validates and plans before anything is sent: errors go back as one `error` message. */
+  const prepare = async (ctx: Context<Record<string, unknown>, Extra>, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+    const conn = connections.get(ctx);
+    if (!conn) return [new GraphQLError('the connection has no tenant')];
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query);
+    } catch (err) {
+      return [err instanceof GraphQLError ? err : new GraphQLError(String(err))];
+    }
+    const invalid = validate(schema, document);
+    if (invalid.length > 0) return invalid;
+    const args: ExecutionArgs = {
+      schema, document, contextValue: conn.context,
+      variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined,
+    };
+    if (getOperationAST(document, args.operationName)?.operation !== 'subscription') return args;
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source.errors ?? [new GraphQLError('the subscription did not start')];
+    streams.set(args, new ExecutedStream(source[Symbol.asyncIterator](), args));
+    return args;
+  };
+
+  useServer<Record<string, unknown>, Extra>({
+    schema,
+    onConnect: connect,
+    onSubscribe: (ctx, _id, payload) => prepare(ctx, payload) as Promise<ExecutionArgs | GraphQLError[]>,
+    subscribe: (args) => streams.get(args) ?? { errors: [new GraphQLError('the subscription was not prepared')] },
+    onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatGraphqlError(e, logger)),
+    onNext: (_ctx, _id, _payload, _args, result) =>
+      result.errors ? { ...result, errors: result.errors.map((e) => formatGraphqlError(e, logger)) } : undefined,
+  }, wss, opts.keepAliveMs ?? 12_000);
+
+  return {
+    fanout,
+    stats: () => ({ ...fanout.stats(), connections: wss.clients.size, connectionsCutOff }),
+    close: async () => {
+      fanout.close();
+      for (const socket of wss.clients) closeSocket(socket, LiveCloseCode.GoingAway, 'server shutting down');
+      // Give clients a moment to answer the close frame, then cut the rest.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...wss.clients].map((s) => new Promise((resolve) => s.once('close', resolve)))),
+        new Promise((resolve) => (timer = setTimeout(resolve, Math.min(closeGraceMs, 1000)))),
+      ]);
+      clearTimeout(timer);
+      for (const socket of wss.clients) socket.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// spanEventView: one row per span (hypertrace-ingest §6), with the API trace it belongs to,
+// the callee-aware display names, request_url per protocol, and the API-trace totals on the
+// API-entry span.
+import type { EnrichedTrace } from '../enrich/types.ts';
+import type { ViewRow } from '../store/api.ts';
+import {
+  entryApiIdOf,
+  ms,
+  orNull,
+  protocolNameOf,
+  requestUrlOf,
+  serviceNameOf,
+  statusCodeOf,
+  statusMessageOf,
+  statusOf,
+} from './spanFacts.ts';
+
+/**
+ * display_entity_name: an exit span shows whom it calls — the callee API's service, else the
+ * backend — and any other span its own service.
+ */
+export function displayEntityNameOf(trace: EnrichedTrace, i: number): string {
+  const { spanType, calleeEntry, backend } = trace.enriched;
+  if (spanType[i] === 'EXIT') {
+    const callee = calleeEntry[i];
+    if (callee !== -1) return serviceNameOf(trace, callee);
+    const b = backend[i];
+    if (b !== null && b.name !== '') return b.name;
+  }
+  return serviceNameOf(trace, i);
+}
+
+/**
+ * display_span_name: an entry span shows its API name; an exit span the callee's API name,
+ * else the backend path; anything else (and a span with none of these) its operation name.
+ */
+export function displaySpanNameOf(trace: EnrichedTrace, i: number): string {
+  const { spanType, calleeEntry, backend, apiName } = trace.enriched;
+  const type = spanType[i];
+  if (type === 'ENTRY') {
+    if (apiName[i] !== '') return apiName[i];
+  } else if (type === 'EXIT') {
+    const callee = calleeEntry[i];
+    if (callee !== -1 && apiName[callee] !== '') return apiName[callee];
+    const b = backend[i];
+    if (b !== null && b.path !== '') return b.path;
+  }
+  return trace.spans[i].name;
+}
+
+/** api_callee_name_count as a string map (view maps hold strings). */
+function calleeCounts(counts: Record<string, number>): Record<string, string> | null {
+  let out: Record<string, string> | null = null;
+  for (const k in counts) {
+    out ??= {};
+    out[k] = String(counts[k]);
+  }
+  return out;
+}
+
+export function spanEventRows(trace: EnrichedTrace): ViewRow[] {
+  const { spans } = trace;
+  const e = trace.enriched;
+  const rows: ViewRow[] = new Array(spans.length);
+  for (let i = 0; i < spans.length; i++) {
+    const span = spans[i];
+    const entry = e.apiEntry[i];
+    const isApiEntry = entry === i;
+    const node = e.apiNode[i] === -1 ? undefined : trace.apiNodes[e.apiNode[i]];
+    const startMs = ms(span.startUs);
+    const durationMs = Math.floor((span.endUs - span.startUs) / 1000);
+    rows[i] = {
+      tenant_id: span.tenant,
+      span_id: span.spanId,
+      parent_span_id: orNull(span.parentSpanId),
+      trace_id: span.traceId,
+      span_kind: e.spanType[i],
+      event_name: span.name,
+      service_id: orNull(e.serviceId[i]),
+      service_name: orNull(serviceNameOf(trace, i)),
+      api_id: orNull(e.apiId[i]),
+      api_name: orNull(e.apiName[i]),
+      api_discovery_state: isApiEntry && e.apiId[i] !== '' ? 'DISCOVERED' : null,
+      entry_api_id: orNull(entryApiIdOf(trace, i)),
+      protocol_name: protocolNameOf(trace, i),
+      tags: span.attributes,
+      status_code: statusCodeOf(trace, i),
+      status: statusOf(trace, i),
+      status_message: statusMessageOf(trace, i),
+      start_time_millis: startMs,
+      end_time_millis: startMs + durationMs,
+      duration_millis: durationMs,
+      api_trace_id: entry === -1 ? null : spans[entry].spanId,
+      api_trace_count: isApiEntry ? 1 : 0,
+      api_boundary_type: orNull(e.apiBoundary[i]),
+      display_entity_name: orNull(displayEntityNameOf(trace, i)),
+      display_span_name: displaySpanNameOf(trace, i),
+      request_url: requestUrlOf(trace, i),
+      error_count: e.errorCount[i],
+      exception_count: e.exceptionCount[i],
+      space_ids: null,
+      api_exit_calls: node === undefined ? 0 : node.exitCalls,
+      api_callee_name_count: isApiEntry && node !== undefined ? calleeCounts(node.calleeNameCount) : null,
+      api_trace_error_span_count: isApiEntry && node !== undefined ? node.errorSpanCount : 0,
+      spans: 1,
+      kind: span.kind,
+      start_time_micros: span.startUs,
+      end_time_micros: span.endUs,
+      duration_micros: span.endUs - span.startUs,
+    };
+  }
+  return rows;
+}
