@@ -20,7 +20,8 @@ export interface EntityCache {
   entity(tenant: string, id: string): StoredEntity | undefined;
   /** True when a store read recently found no such entity. */
   knownAbsent(tenant: string, id: string): boolean;
-  remember(e: StoredEntity): void;
+  /** `fromStore`: the store's answer, which restarts the entry's time to live; a local update does not. */
+  remember(e: StoredEntity, fromStore: boolean): void;
   rememberAbsent(tenant: string, id: string): void;
 }
 
@@ -152,7 +153,7 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
     const t = { ...known, firstSeenUs: Math.min(seen, known.firstSeenUs), lastSeenUs: Math.max(seen, known.lastSeenUs) };
     stats.touches++;
     // Later hits inside the new range need no touch of their own.
-    cache.remember(t);
+    cache.remember(t, false);
     addTouch(state, t);
   };
 
@@ -222,7 +223,7 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
     stats.written += entities.length;
     state.failures = 0;
     for (const e of entities) {
-      cache.remember(e);
+      cache.remember(e, true);
       for (const w of inflight.get(e.id)?.waiters ?? []) w.ticket.fill(w.index, e);
     }
     afterWrite(state, true);
@@ -300,7 +301,7 @@ export function spawnEntityActor(parent: ActorSystem | ActorRef<unknown>, name: 
       let answer = cache.entity(tenant, id);
       if (answer === undefined) {
         answer = found.get(key);
-        if (answer !== undefined) cache.remember(answer);
+        if (answer !== undefined) cache.remember(answer, true);
         else cache.rememberAbsent(tenant, id);
       }
       for (const w of waiters) w.ticket.fill(w.index, answer);

@@ -25,8 +25,8 @@ export class LruEntityCache implements EntityCache {
   private readonly present: LRUCache<string, StoredEntity>;
   private readonly absent: LRUCache<string, true>;
 
-  constructor(opts: { max: number; absentTtlMs: number }) {
-    this.present = new LRUCache({ max: opts.max });
+  constructor(opts: { max: number; ttlMs: number; absentTtlMs: number }) {
+    this.present = new LRUCache({ max: opts.max, ttl: opts.ttlMs });
     this.absent = new LRUCache({ max: opts.max, ttl: opts.absentTtlMs });
   }
 
@@ -39,8 +39,8 @@ export class LruEntityCache implements EntityCache {
     return this.absent.has(`${tenant}\u0000${id}`);
   }
 
-  remember(e: StoredEntity): void {
-    this.present.set(e.id, e);
+  remember(e: StoredEntity, fromStore: boolean): void {
+    this.present.set(e.id, e, { noUpdateTTL: !fromStore });
     this.absent.delete(`${e.tenant}\u0000${e.id}`);
   }
 
@@ -58,6 +58,11 @@ export interface EntityResolverOptions {
   shards: number;
   /** Entities cached over all shards (default 50 000). */
   cacheSize: number;
+  /**
+   * How long a cached entity is believed (default 300 000 ms, as Hypertrace's entity cache; 0 =
+   * until evicted): then the next request upserts again and sees what other nodes merged in.
+   */
+  cacheTtlMs: number;
   /** How long a store read that found nothing is believed (default 10 000 ms): another node may create it. */
   absentTtlMs: number;
   /** Seen-time updates finer than this are not written (default 60 000 ms). */
@@ -75,6 +80,7 @@ export interface EntityResolverOptions {
 export const ENTITY_RESOLVER_DEFAULTS: Readonly<EntityResolverOptions> = {
   shards: 2,
   cacheSize: 50_000,
+  cacheTtlMs: 300_000,
   absentTtlMs: 10_000,
   seenResolutionMs: 60_000,
   touchFlushMs: 5000,
@@ -93,9 +99,10 @@ export interface EntityResolverStats extends EntityActorStats {
 /** Options merged with the defaults and checked once; a bad one is a CONFIG error naming it. */
 export function compileEntityResolverOptions(options: Partial<EntityResolverOptions> = {}): EntityResolverOptions {
   const o = { ...ENTITY_RESOLVER_DEFAULTS, ...options };
-  for (const key of ['shards', 'cacheSize', 'absentTtlMs', 'seenResolutionMs', 'touchFlushMs', 'resolveTimeoutMs', 'maxPendingWrites'] as const) {
-    if (!Number.isInteger(o[key]) || o[key] < (key === 'absentTtlMs' || key === 'seenResolutionMs' ? 0 : 1)) {
-      throw new TesseraError('CONFIG', `entity resolver option ${key} must be a positive integer, got ${o[key]}`);
+  for (const key of ['shards', 'cacheSize', 'cacheTtlMs', 'absentTtlMs', 'seenResolutionMs', 'touchFlushMs', 'resolveTimeoutMs', 'maxPendingWrites'] as const) {
+    const min = key === 'cacheTtlMs' || key === 'seenResolutionMs' ? 0 : 1;
+    if (!Number.isInteger(o[key]) || o[key] < min) {
+      throw new TesseraError('CONFIG', `entity resolver option ${key} must be an integer ≥ ${min}, got ${o[key]}`);
     }
   }
   if (o.cacheSize < o.shards) throw new TesseraError('CONFIG', `entity resolver option cacheSize (${o.cacheSize}) must be at least shards (${o.shards})`);
@@ -152,7 +159,7 @@ export class ActorEntityResolver implements EntityResolver {
     this.seenResolutionUs = options.seenResolutionMs * 1000;
     const perShard = Math.floor(options.cacheSize / options.shards);
     this.shards = Array.from({ length: options.shards }, (_, i) => {
-      const cache = new LruEntityCache({ max: perShard, absentTtlMs: options.absentTtlMs });
+      const cache = new LruEntityCache({ max: perShard, ttlMs: options.cacheTtlMs, absentTtlMs: options.absentTtlMs });
       const stats = newStats();
       const ref = spawnEntityActor(parent, `${options.name}-${i}`, { ...deps, ...options, cache, stats });
       return { ref, cache, stats };
@@ -162,10 +169,11 @@ export class ActorEntityResolver implements EntityResolver {
   private idOf(r: EntityRequest): string {
     let node = this.ids.get(r.tenant)?.get(r.type);
     for (const k in r.identifying) {
-      if (node === undefined) break;
-      node = node.get(k)?.get(r.identifying[k]);
+      if (node === undefined || typeof node === 'string') break;
+      const values = node.get(k);
+      node = typeof values === 'object' ? values.get(r.identifying[k]) : undefined;
     }
-    const known = node?.get(ID);
+    const known = typeof node === 'object' ? node.get(ID) : undefined;
     if (typeof known === 'string') return known;
     const id = entityId(r.tenant, r.type, r.identifying);
     if (this.idCount >= this.options.cacheSize) (this.ids = new Map()), (this.idCount = 0);

@@ -1,12 +1,14 @@
 // PartitionActor: one per owned partition. Buffers spans per trace, closes a trace after the
 // inactivity window (wall clock), and acknowledges a log entry once every trace it fed is
-// written to the view store.
+// written to the view store — and only while the node's lease on the partition is valid (the
+// fence): a node that lost the partition leaves the entry pending for the new owner.
 import type { Logger } from 'pino';
 import type { Span } from '../model/span.ts';
 import type { SpanLog, SpanLogEntry } from '../store/api.ts';
 import { traceKeyString } from '../store/api.ts';
 import { spawnActor, tell, type ActorRef, type ActorSystem } from './runtime.ts';
 import type { InFlight } from './flow.ts';
+import type { PartitionFence } from '../sharding/ownership.ts';
 import type { ClosedTrace, ViewWriterMsg } from './viewWriter.ts';
 
 export type PartitionMsg =
@@ -15,6 +17,8 @@ export type PartitionMsg =
   | { type: 'TracesWritten'; batchId: number }
   | { type: 'WriteFailed'; batchId: number }
   | { type: 'FlushAll'; replyTo: ActorRef<{ type: 'Flushed'; partition: number }> }
+  /** The lease is gone: drop every open trace and write in flight, acknowledge nothing more. */
+  | { type: 'Abandon'; replyTo: ActorRef<{ type: 'Abandoned'; partition: number }> }
   | { type: 'DescribeOpen'; replyTo: ActorRef<PartitionStats> };
 
 export interface PartitionStats {
@@ -33,6 +37,8 @@ export interface PartitionDeps {
   windowMs: number;
   /** Past this many open spans the oldest traces close early (nothing is dropped). */
   maxOpenSpans: number;
+  /** Checked before every acknowledgement; default: always admitted (single node). */
+  fence?: PartitionFence;
   logger: Logger;
 }
 
@@ -54,14 +60,21 @@ interface State {
   writes: Map<number, { entryIds: string[]; spans: number; traces: ClosedTrace[] }>;
   nextBatch: number;
   flushWaiters: ActorRef<{ type: 'Flushed'; partition: number }>[];
+  abandoned: boolean;
 }
 
 export function spawnPartitionActor(parent: ActorSystem | ActorRef<unknown>, deps: PartitionDeps): ActorRef<PartitionMsg> {
   const { partition, log, logger } = deps;
   let self: ActorRef<PartitionMsg>;
 
+  let fencedAcks = 0;
   const ack = (ids: string[]): void => {
     if (ids.length === 0) return;
+    if (deps.fence && !deps.fence.admit(partition, 'ack')) {
+      // The new owner has taken (or will take) these entries over and writes them itself.
+      if (fencedAcks++ % 100 === 0) logger.warn({ partition, entries: ids.length }, 'fenced: lease lost, acknowledgements refused');
+      return;
+    }
     log.ack(partition, ids).catch((err) => {
       // The entries stay pending and are re-read after a restart; writes are idempotent.
       logger.warn({ err, partition, entries: ids.length }, 'ack failed; entries stay pending');
@@ -87,7 +100,14 @@ export function spawnPartitionActor(parent: ActorSystem | ActorRef<unknown>, dep
   const addEntries = (state: State, entries: SpanLogEntry[]): void => {
     const now = Date.now();
     const done: string[] = [];
+    let skipped = 0;
     for (const entry of entries) {
+      // Re-delivered (a sweep claimed it while it is still open here) or arriving after the
+      // lease was lost: the spans are already held, or are the next owner's.
+      if (state.abandoned || state.entryRefs.has(entry.id)) {
+        skipped += entry.spans.length;
+        continue;
+      }
       if (entry.spans.length === 0) {
         done.push(entry.id);
         continue;
@@ -107,6 +127,7 @@ export function spawnPartitionActor(parent: ActorSystem | ActorRef<unknown>, dep
       }
       state.openSpans += entry.spans.length;
     }
+    if (skipped > 0) deps.inFlight.release(skipped);
     ack(done);
     if (state.openSpans > deps.maxOpenSpans) {
       const early: OpenTrace[] = [];
@@ -158,11 +179,16 @@ export function spawnPartitionActor(parent: ActorSystem | ActorRef<unknown>, dep
         written(state, msg.batchId);
         break;
       case 'WriteFailed': {
-        // The writer gave up on this batch (it is shutting down): leave its entries pending.
+        // The writer gave up on this batch (it is shutting down, or the lease is gone): leave its
+        // entries pending. A drain waiting on it is done: nothing more will be written.
         const w = state.writes.get(msg.batchId);
         if (w) {
           state.writes.delete(msg.batchId);
           deps.inFlight.release(w.spans);
+        }
+        if (state.writes.size === 0 && state.open.size === 0) {
+          for (const r of state.flushWaiters) tell(r, { type: 'Flushed', partition });
+          state.flushWaiters = [];
         }
         break;
       }
@@ -171,6 +197,20 @@ export function spawnPartitionActor(parent: ActorSystem | ActorRef<unknown>, dep
         if (state.writes.size === 0) tell(msg.replyTo, { type: 'Flushed', partition });
         else state.flushWaiters.push(msg.replyTo);
         break;
+      case 'Abandon': {
+        let spans = state.openSpans;
+        for (const w of state.writes.values()) spans += w.spans;
+        deps.inFlight.release(spans);
+        state.open.clear();
+        state.openSpans = 0;
+        state.entryRefs.clear();
+        state.writes.clear();
+        state.abandoned = true;
+        for (const r of state.flushWaiters) tell(r, { type: 'Flushed', partition });
+        state.flushWaiters = [];
+        tell(msg.replyTo, { type: 'Abandoned', partition });
+        break;
+      }
       case 'DescribeOpen':
         tell(msg.replyTo, {
           partition,
@@ -186,7 +226,7 @@ export function spawnPartitionActor(parent: ActorSystem | ActorRef<unknown>, dep
 
   self = spawnActor<State, PartitionMsg>(parent, {
     name: `partition-${partition}`,
-    initialState: { open: new Map(), openSpans: 0, entryRefs: new Map(), writes: new Map(), nextBatch: 1, flushWaiters: [] },
+    initialState: { open: new Map(), openSpans: 0, entryRefs: new Map(), writes: new Map(), nextBatch: 1, flushWaiters: [], abandoned: false },
     handle: (state, msg) => handle(state, msg),
     // State holds unacknowledged work; resetting it would strand entries until a restart.
     onCrash: 'resume',

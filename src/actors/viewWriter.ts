@@ -1,6 +1,8 @@
 // ViewWriter: batches closed traces into the view store. A trace already stored (a late span,
 // or a trace closed early) is merged with its stored spans and re-assembled, and its rows are
 // replaced, so a trace id never splits. Partitions hear back once their batch is durable.
+// In a cluster, a batch of a partition whose lease is no longer valid is refused before the
+// write (the fence): the partition's new owner writes those traces.
 import type { Logger } from 'pino';
 import type { Span } from '../model/span.ts';
 import type { AssembledTrace } from '../model/trace.ts';
@@ -8,6 +10,7 @@ import type { TraceRows, ViewStore } from '../store/api.ts';
 import { traceKeyString } from '../store/api.ts';
 import { assembleTrace } from '../trace/assemble.ts';
 import { spawnActor, tell, type ActorRef, type ActorSystem } from './runtime.ts';
+import type { PartitionFence } from '../sharding/ownership.ts';
 
 export interface ClosedTrace {
   tenant: string;
@@ -38,9 +41,21 @@ export interface ViewWriterDeps {
   logger: Logger;
   /** Upper bound of spans per store write. */
   maxBatchSpans: number;
+  /** Checked for each partition of a batch right before the write; default: always admitted. */
+  fence?: PartitionFence;
+  /** Called after each store write, successful or not (metrics). */
+  onFlush?: (flush: FlushReport) => void;
+}
+
+export interface FlushReport {
+  traces: number;
+  spans: number;
+  ms: number;
+  ok: boolean;
 }
 
 interface Pending {
+  partition: number;
   replyTo: ActorRef<WrittenReply>;
   batchId: number;
   traces: ClosedTrace[];
@@ -84,17 +99,27 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
     let spans = 0;
     while (state.queue.length > 0 && (take.length === 0 || spans + state.queue[0].spans <= deps.maxBatchSpans)) {
       const p = state.queue.shift()!;
+      if (deps.fence && !deps.fence.admit(p.partition, 'write')) {
+        tell(p.replyTo, { type: 'WriteFailed', batchId: p.batchId });
+        continue;
+      }
       take.push(p);
       spans += p.spans;
     }
+    if (take.length === 0) return;
     state.writing = take;
-    writeTraces(deps, take.flatMap((p) => p.traces))
+    const traces = take.flatMap((p) => p.traces);
+    const started = performance.now();
+    const report = (ok: boolean) => deps.onFlush?.({ traces: traces.length, spans, ms: performance.now() - started, ok });
+    writeTraces(deps, traces)
       .then((written) => {
+        report(true);
         deps.onWritten?.(written);
         tell(self, { type: 'FlushDone', ok: true });
       })
       .catch((err) => {
-        deps.logger.warn({ err, traces: take.reduce((n, p) => n + p.traces.length, 0) }, 'view store write failed; will retry');
+        report(false);
+        deps.logger.warn({ err, traces: traces.length }, 'view store write failed; will retry');
         tell(self, { type: 'FlushDone', ok: false });
       });
   };
@@ -107,6 +132,7 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
           break;
         }
         state.queue.push({
+          partition: msg.partition,
           replyTo: msg.replyTo,
           batchId: msg.batchId,
           traces: msg.traces,

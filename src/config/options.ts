@@ -16,6 +16,7 @@ export interface NodeOptions {
   jaegerGrpcPort: number;
   windowMs: number;
   redis: string | undefined;
+  postgres: string | undefined;
   tenantDefault: string;
   partitions: number;
   nodeId: string | undefined;
@@ -58,6 +59,11 @@ const redisUrl: Parse = (raw, name) => {
   if (!/^rediss?:\/\//.test(raw)) throw bad(name, raw, 'a redis:// or rediss:// URL');
   return raw;
 };
+const postgresUrl: Parse = (raw, name) => {
+  if (raw.trim() === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw bad(name, raw, 'a postgres:// or postgresql:// URL');
+  return raw;
+};
 const roles: Parse = (raw, name) => {
   const list = raw.split(',').map((r) => r.trim()).filter(Boolean);
   for (const r of list) if (!ALL_ROLES.includes(r as Role)) throw bad(name, raw, `a comma-separated subset of ${ALL_ROLES.join(',')}`);
@@ -88,6 +94,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('jaegerGrpcPort', 'jaeger-grpc-port', 'Jaeger gRPC receiver port', '14250', port),
   spec('windowMs', 'window-ms', 'a trace closes after this long without a new span', '5000', integer(10, 3_600_000)),
   spec('redis', 'redis', 'Redis URL: use Redis Streams as the span log', undefined, redisUrl),
+  spec('postgres', 'postgres', 'PostgreSQL URL: the shared view and entity store (cluster mode)', undefined, postgresUrl),
   spec('tenantDefault', 'tenant-default', 'tenant for requests without x-tenant-id', DEFAULT_TENANT, text),
   spec('partitions', 'partitions', 'span log partitions (fixed for a deployment)', '64', integer(1, 4096)),
   spec('nodeId', 'node-id', 'stable consumer name of this node (default: kept in the data dir)', undefined, optionalText),

@@ -7,7 +7,7 @@
 import { TesseraError } from '../errors.ts';
 import type { Predicate } from '../store/query.ts';
 import type { ScopeDef } from './catalog.ts';
-import type { EntitiesArgs } from './entities.ts';
+import { emptyRow, type EntitiesArgs } from './entities.ts';
 import type { EdgeRequest, EntityFields } from './entitySelection.ts';
 import type { EdgeRow, EntityRow } from './entityTypes.ts';
 import type { GatewayContext, ResultSet } from './graphqlTypes.ts';
@@ -103,7 +103,7 @@ export async function fetchEdges(
   for (const raw of result.rows) {
     const ownId = String(raw.own);
     const otherId = String(raw.other);
-    const neighbor = neighbors.get(otherId) ?? { id: otherId, type: neighborScope.entityType, attrs: new Map(), metrics: new Map(), series: new Map(), edges: new Map() };
+    const neighbor = neighbors.get(otherId) ?? emptyRow(otherId, neighborScope.entityType, neighborScope.idKey);
     const attrs = new Map<string, unknown>();
     for (const [slot, a] of attrAs) attrs.set(slot, outputValue(a.def, raw[a.as], a.subpath));
     const ends = incoming

@@ -117,7 +117,9 @@ function ordersOf(ctx: GatewayContext, q: EntityQuery, args: EntitiesArgs): Orde
   });
 }
 
-const emptyRow = (id: string, type: string): EntityRow => ({ id, type, attrs: new Map(), metrics: new Map(), series: new Map(), edges: new Map() });
+/** A row with its id, also as `attribute(id)`. */
+export const emptyRow = (id: string, type: string, idKey = 'id'): EntityRow =>
+  ({ id, type, attrs: new Map([[idKey, id]]), metrics: new Map(), series: new Map(), edges: new Map() });
 
 /** Entities of one scope with what `fields` asks of them (also used for edge neighbors). */
 export async function fetchEntities(ctx: GatewayContext, args: EntitiesArgs, fields: EntityFields, withTotal: boolean): Promise<ResultSet<EntityRow>> {
@@ -174,7 +176,7 @@ export async function fetchEntities(ctx: GatewayContext, args: EntitiesArgs, fie
   const result = await ctx.store.query(query);
   const byId = new Map<string, EntityRow>();
   for (const raw of result.rows) {
-    const row = emptyRow(String(raw.id), type);
+    const row = emptyRow(String(raw.id), type, scope.idKey);
     for (const [slot, a] of q.attrs) row.attrs.set(slot, outputValue(a.def, raw[a.as], a.subpath));
     for (const [slot, m] of q.metrics) row.metrics.set(slot, m.finish(raw[m.as], windowMs));
     byId.set(row.id, row);
@@ -184,7 +186,7 @@ export async function fetchEntities(ctx: GatewayContext, args: EntitiesArgs, fie
   if (anchored) {
     // Every known entity; one without traffic has no metrics and its stored attributes.
     rows = known!.map((e) => {
-      const row = byId.get(e.id) ?? emptyRow(e.id, type);
+      const row = byId.get(e.id) ?? emptyRow(e.id, type, scope.idKey);
       for (const [slot, a] of q.attrs) if (row.attrs.get(slot) == null && a.def.entity && a.subpath === undefined) row.attrs.set(slot, entityValue(a.def, e));
       return row;
     });

@@ -1,7 +1,8 @@
 // GraphQL over HTTP on /graphql: POST with one operation or a JSON array of operations (the
 // Apollo batch form, answered with an array in the same order), GET with ?query=, CORS. The
 // tenant is the `x-tenant-id` header, else the default. A thin edge: it parses, validates
-// and executes against the schema with a per-request context and a per-operation deadline.
+// (with depth and cost bounds) and hands each operation to the GatewayActor, which executes
+// it against the schema under a per-operation deadline.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   execute,
@@ -18,18 +19,30 @@ import {
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { TesseraError, asTesseraError, httpStatusOf } from '../errors.ts';
+import { runOperation, spawnGatewayActor } from '../actors/gatewayActor.ts';
+import { startActorSystem, stopActorSystem, type ActorSystem } from '../actors/runtime.ts';
 import type { ViewStore } from '../store/api.ts';
+import type { EntityStore } from '../store/entities.ts';
 import { catalog as defaultCatalog, type AttributeCatalog } from './catalog.ts';
 import { formatGraphqlError, requestError } from './errors.ts';
 import type { GatewayContext } from './graphqlTypes.ts';
+import { DEFAULT_BOUNDS, queryBoundsRule, type QueryBounds } from './limits.ts';
 import { schema as defaultSchema } from './schema.ts';
 
 export interface GraphqlHttpOptions {
   store: ViewStore;
+  /** Entity-store-only attributes and includeInactive; without it they answer null / live entities only. */
+  entities?: EntityStore;
   defaultTenant: string;
   logger: Logger;
-  /** Each operation's deadline; past it the answer is a DEADLINE_EXCEEDED error. */
-  queryTimeoutMs: number;
+  /** Each operation's deadline (default 30 s); past it the answer is a DEADLINE_EXCEEDED error. */
+  queryTimeoutMs?: number;
+  /** The actor system the GatewayActor joins; without one the executor starts its own. */
+  system?: ActorSystem;
+  /** Operations executing at once (default 8); more wait in a bounded queue. */
+  maxInFlight?: number;
+  /** Depth and cost bounds per operation (default 12 and 5000). */
+  bounds?: QueryBounds;
   /** Largest request body accepted (default 1 MiB). */
   maxBodyBytes?: number;
   /** Operations in one batch at most (default 50). */
@@ -80,10 +93,22 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-/** Runs GraphQL operations for one tenant: parse (cached), validate, execute, code errors. */
-export function buildGraphqlExecutor(opts: GraphqlHttpOptions) {
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+
+/** Runs GraphQL operations for a tenant: parse and validate (cached), execute, code errors. */
+export interface GraphqlExecutor {
+  (op: GraphqlRequest, tenant: string, method: string): Promise<FormattedExecutionResult>;
+  /** Stops the executor's own actor system (none when it joined the caller's). */
+  close(): void;
+}
+
+let executors = 0;
+
+export function buildGraphqlExecutor(opts: GraphqlHttpOptions): GraphqlExecutor {
   const schema = opts.schema ?? defaultSchema;
   const catalog = opts.catalog ?? defaultCatalog;
+  const timeoutMs = opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  const rules = [...specifiedRules, queryBoundsRule(opts.bounds ?? DEFAULT_BOUNDS)];
   // Clients repeat the same query texts (dashboards, polling): parse and validate each once.
   const documents = new LRUCache<string, DocumentNode | readonly GraphQLError[]>({
     max: 1000,
@@ -97,7 +122,7 @@ export function buildGraphqlExecutor(opts: GraphqlHttpOptions) {
     let result: DocumentNode | readonly GraphQLError[];
     try {
       const doc = parse(query);
-      const errors = validate(schema, doc, specifiedRules);
+      const errors = validate(schema, doc, rules);
       result = errors.length > 0 ? errors : doc;
     } catch (err) {
       result = [err instanceof GraphQLError ? err : new GraphQLError(String(err))];
@@ -111,7 +136,24 @@ export function buildGraphqlExecutor(opts: GraphqlHttpOptions) {
     ...(result.data === undefined ? {} : { data: result.data }),
   });
 
-  return async function run(op: GraphqlRequest, tenant: string, method: string): Promise<FormattedExecutionResult> {
+  interface Prepared {
+    doc: DocumentNode;
+    variables?: Record<string, unknown>;
+    operationName?: string;
+  }
+
+  // Execution is the GatewayActor's: it bounds how many operations run at once.
+  const ownSystem = opts.system ? undefined : startActorSystem(`tessera-gateway-${++executors}`);
+  const gateway = spawnGatewayActor<Prepared, FormattedExecutionResult>(opts.system ?? ownSystem!, {
+    logger: opts.logger,
+    maxInFlight: opts.maxInFlight,
+    run: async (p, tenant) => {
+      const contextValue: GatewayContext = { tenant, store: opts.store, catalog, logger: opts.logger, ...(opts.entities ? { entities: opts.entities } : {}) };
+      return formatted(await execute({ schema, document: p.doc, contextValue, variableValues: p.variables, operationName: p.operationName }));
+    },
+  }, `gateway-${executors}-${Math.random().toString(36).slice(2, 8)}`);
+
+  const run = async (op: GraphqlRequest, tenant: string, method: string): Promise<FormattedExecutionResult> => {
     if (typeof op !== 'object' || op === null || typeof op.query !== 'string' || op.query.trim() === '') {
       return requestError(new TesseraError('BAD_QUERY', 'each operation needs a "query" string'));
     }
@@ -125,27 +167,20 @@ export function buildGraphqlExecutor(opts: GraphqlHttpOptions) {
     if (method === 'GET' && operation && operation.operation !== 'query') {
       return requestError(new TesseraError('BAD_QUERY', `a ${operation.operation} cannot be sent with GET`));
     }
-    const contextValue: GatewayContext = { tenant, store: opts.store, catalog, logger: opts.logger };
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<FormattedExecutionResult>((resolve) => {
-      timer = setTimeout(
-        () => resolve(requestError(new TesseraError('DEADLINE_EXCEEDED', `the query ran past its ${opts.queryTimeoutMs} ms deadline`))),
-        opts.queryTimeoutMs,
-      );
-    });
+    const prepared: Prepared = { doc: doc as DocumentNode, ...(op.variables ? { variables: op.variables as Record<string, unknown> } : {}), ...(operationName ? { operationName } : {}) };
     try {
-      const execution = Promise.resolve(
-        execute({ schema, document: doc as DocumentNode, contextValue, variableValues: (op.variables as Record<string, unknown>) ?? undefined, operationName }),
-      ).then(formatted);
-      return await Promise.race([execution, deadline]);
-    } finally {
-      clearTimeout(timer);
+      return await runOperation(gateway, prepared, tenant, timeoutMs);
+    } catch (err) {
+      return requestError(asTesseraError(err));
     }
   };
+  return Object.assign(run, { close: () => (ownSystem ? stopActorSystem(ownSystem) : undefined) });
 }
 
-/** The `/graphql` request handler (mount it on the main HTTP port). */
-export function buildGraphqlHttpHandler(opts: GraphqlHttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export type GraphqlHttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & { close(): void };
+
+/** The `/graphql` request handler (mount it on the main HTTP port); `close()` stops its executor. */
+export function buildGraphqlHttpHandler(opts: GraphqlHttpOptions): GraphqlHttpHandler {
   const run = buildGraphqlExecutor(opts);
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
   const maxBatch = opts.maxBatch ?? 50;
@@ -188,7 +223,7 @@ export function buildGraphqlHttpHandler(opts: GraphqlHttpOptions): (req: Incomin
     return send(res, 200, await run(body as GraphqlRequest, tenant, 'POST'));
   };
 
-  return (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       const coded = asTesseraError(err);
       opts.logger.error({ err }, 'GraphQL request failed');
@@ -196,4 +231,5 @@ export function buildGraphqlHttpHandler(opts: GraphqlHttpOptions): (req: Incomin
       else res.destroy();
     });
   };
+  return Object.assign(handler, { close: () => run.close() });
 }

@@ -1,7 +1,7 @@
 // The fan-out from the hub to subscribers. Subscriptions are grouped by tenant, then by their
 // plan's canonical key: each written trace is evaluated once per distinct filter set (never by
-// querying the store), and each matching row is pushed, as one shared LiveRow, into the
-// bounded stream of every subscriber of that set. Pushing never waits: a subscriber whose
+// querying the store), and its matching rows, as one shared batch of LiveRows, are pushed into
+// the bounded stream of every subscriber of that set. Pushing never waits: a subscriber whose
 // buffer is full is ended, counted and handed to its `onOverflow` (the transport cuts it off).
 import type { Logger } from 'pino';
 import { TesseraError } from '../errors.ts';
@@ -13,8 +13,8 @@ import { LiveStream } from './stream.ts';
 export interface LiveFanoutOptions {
   hub: LiveHub;
   logger: Logger;
-  /** Events one subscriber may have waiting; one more and it is cut off. */
-  maxBufferedEvents: number;
+  /** Written traces' worth of events one subscriber may have waiting; one more and it is cut off. */
+  maxBufferedTraces: number;
   /** How long a new subscription waits for the hub to listen; default 5000 ms. */
   readyTimeoutMs?: number;
 }
@@ -69,7 +69,7 @@ export class LiveFanout {
     const state = this.tenantState(tenant);
     let group = state.groups.get(plan.key);
     if (!group) state.groups.set(plan.key, (group = { plan, streams: new Set() }));
-    const stream: LiveStream<LiveRow> = new LiveStream<LiveRow>(this.opts.maxBufferedEvents, (why) => {
+    const stream: LiveStream<LiveRow> = new LiveStream<LiveRow>(this.opts.maxBufferedTraces, (why) => {
       this.remove(tenant, plan.key, stream);
       if (why !== 'overflow') return;
       this.cutOff++;
@@ -149,6 +149,7 @@ export class LiveFanout {
       const { plan } = group;
       const rows = trace.views[plan.view];
       if (!rows || rows.length === 0) continue;
+      let matches: LiveRow[] | undefined;
       for (let i = 0; i < rows.length; i++) {
         this.evaluations++;
         let hit: boolean;
@@ -159,15 +160,17 @@ export class LiveFanout {
           hit = false;
         }
         if (!hit) continue;
-        this.matched++;
         const slot = `${plan.scope.scope}\u0000${i}`;
         let row = shared.get(slot);
         if (!row) {
           row = new LiveRow(plan.scope.scope, String(rows[i][plan.idColumn]), trace.traceId, trace.update, trace.writtenAt, rows[i]);
           shared.set(slot, row);
         }
-        for (const stream of group.streams) if (stream.push(row)) this.delivered++;
+        (matches ??= []).push(row);
       }
+      if (!matches) continue;
+      this.matched += matches.length;
+      for (const stream of group.streams) if (stream.push(matches)) this.delivered += matches.length;
     }
   }
 }

@@ -40,8 +40,11 @@ export interface LiveServerOptions {
   hub: LiveHub;
   defaultTenant: string;
   logger: Logger;
-  /** Events one subscription may have waiting before it is cut off; default 10 000. */
-  maxBufferedEvents?: number;
+  /**
+   * Written traces' worth of events one subscription may have waiting before it is cut off
+   * (all matching rows of one trace count once); default 1000.
+   */
+  maxBufferedTraces?: number;
   catalog?: AttributeCatalog;
   /** Must contain the live Subscription fields; default liveSchema. */
   schema?: GraphQLSchema;
@@ -112,7 +115,8 @@ export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOpt
   const schema = opts.schema ?? liveSchema;
   const catalog = opts.catalog ?? defaultCatalog;
   const closeGraceMs = opts.closeGraceMs ?? 5000;
-  const fanout = new LiveFanout({ hub: opts.hub, logger, maxBufferedEvents: opts.maxBufferedEvents ?? 10_000 });
+  const maxBufferedTraces = opts.maxBufferedTraces ?? 1000;
+  const fanout = new LiveFanout({ hub: opts.hub, logger, maxBufferedTraces });
   const wss = new WebSocketServer({ server, path: opts.path ?? '/graphql', maxPayload: opts.maxPayloadBytes ?? 1024 * 1024 });
   const connections = new WeakMap<object, Connection>();
   const streams = new WeakMap<ExecutionArgs, ExecutedStream>();
@@ -140,7 +144,7 @@ export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOpt
           if (conn.cutOff) return;
           conn.cutOff = true;
           connectionsCutOff++;
-          closeSocket(socket, LiveCloseCode.SubscriberFellBehind, `subscriber fell behind: more than ${opts.maxBufferedEvents ?? 10_000} events waiting`);
+          closeSocket(socket, LiveCloseCode.SubscriberFellBehind, `subscriber fell behind: more than ${maxBufferedTraces} traces of events waiting`);
         },
       },
     };

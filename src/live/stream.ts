@@ -1,59 +1,54 @@
 // One subscriber's events: a bounded buffer between the fan-out (which pushes without ever
-// waiting) and the transport (which pulls when the client has taken the previous event).
+// waiting) and the transport (which pulls one event when the client has taken the previous
+// one). The fan-out pushes the matching rows of one written trace as one batch, shared by
+// every subscriber of the filter set; the bound counts batches, so a burst of many rows from
+// one trace (liveSpans over a big trace) is never mistaken for a client falling behind.
 // A full buffer means the subscriber fell behind: the stream ends at once, drops what it
 // holds, and says so through `onEnd('overflow')`; the transport then cuts the client off.
 
 export type StreamEnd = 'overflow' | 'closed';
 
 export class LiveStream<T> implements AsyncIterableIterator<T> {
-  private items: T[] = [];
+  private batches: (readonly T[])[] = [];
   private head = 0;
+  /** Next event within batches[head]. */
+  private pos = 0;
   private waiter: ((r: IteratorResult<T>) => void) | null = null;
   private ended = false;
 
   constructor(
-    private readonly max: number,
+    private readonly maxBatches: number,
     private readonly onEnd: (why: StreamEnd) => void,
   ) {}
 
+  /** Batches (written traces) waiting, the one being read included. */
   get buffered(): number {
-    return this.items.length - this.head;
+    return this.batches.length - this.head;
   }
 
   get done(): boolean {
     return this.ended;
   }
 
-  /** Hands one event over; never blocks. Returns false when the stream has ended. */
-  push(item: T): boolean {
+  /** Hands one trace's events over; never blocks. Returns false when the stream has ended. */
+  push(batch: readonly T[]): boolean {
     if (this.ended) return false;
-    const waiter = this.waiter;
-    if (waiter) {
-      this.waiter = null;
-      waiter({ value: item, done: false });
-      return true;
-    }
-    if (this.buffered >= this.max) {
+    if (batch.length === 0) return true;
+    if (this.buffered >= this.maxBatches) {
       this.end('overflow');
       return false;
     }
-    this.items.push(item);
+    this.batches.push(batch);
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = null;
+      waiter({ value: this.take(), done: false });
+    }
     return true;
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.head < this.items.length) {
-      const value = this.items[this.head];
-      this.items[this.head++] = undefined as T;
-      if (this.head === this.items.length) {
-        this.items = [];
-        this.head = 0;
-      } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-        this.items = this.items.slice(this.head);
-        this.head = 0;
-      }
-      return Promise.resolve({ value, done: false });
-    }
+    if (this.head < this.batches.length) return Promise.resolve({ value: this.take(), done: false });
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiter = resolve));
   }
@@ -72,11 +67,30 @@ export class LiveStream<T> implements AsyncIterableIterator<T> {
   end(why: StreamEnd): void {
     if (this.ended) return;
     this.ended = true;
-    this.items = [];
+    this.batches = [];
     this.head = 0;
+    this.pos = 0;
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.({ value: undefined, done: true });
     this.onEnd(why);
+  }
+
+  /** The next event; the caller has checked that one is buffered. */
+  private take(): T {
+    const batch = this.batches[this.head];
+    const value = batch[this.pos++];
+    if (this.pos === batch.length) {
+      this.batches[this.head++] = undefined as unknown as T[];
+      this.pos = 0;
+      if (this.head === this.batches.length) {
+        this.batches = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= this.batches.length) {
+        this.batches = this.batches.slice(this.head);
+        this.head = 0;
+      }
+    }
+    return value;
   }
 }

@@ -1,9 +1,13 @@
-// ShardCoordinator: starts a PartitionActor for each partition this node owns, feeds them from
-// the span log (one read covers every owned partition), ticks their inactivity windows, and on
-// shutdown drains them so that open traces are written or left unacknowledged — never lost.
+// ShardCoordinator: runs a PartitionActor for each partition this node owns, feeds them from
+// the span log (one read covers every owned partition), ticks their inactivity windows, and
+// applies ownership changes: a newly held partition first takes over what earlier owners left
+// pending; a partition handed over is drained (open traces written, entries acknowledged)
+// before its lease is released; a lost partition is dropped without writing or acknowledging.
+// On shutdown it drains every partition, so open traces are written or left unacknowledged —
+// never lost.
 import type { Logger } from 'pino';
 import type { SpanLog, SpanLogEntry } from '../store/api.ts';
-import type { PartitionOwnership } from './ownership.ts';
+import type { OwnershipListener, PartitionOwnership } from './ownership.ts';
 import { spawnPartitionActor, type PartitionMsg, type PartitionStats } from '../actors/partitionActor.ts';
 import type { ViewWriterMsg } from '../actors/viewWriter.ts';
 import { ask, stopActor, tell, type ActorRef, type ActorSystem } from '../actors/runtime.ts';
@@ -18,68 +22,155 @@ export interface CoordinatorDeps {
   consumer: string;
   windowMs: number;
   maxOpenSpansPerPartition: number;
-  /** Entries pending for another consumer this long are taken over (its node died). */
+  /**
+   * Entries pending this long for a consumer are taken over by the partition's owner: on
+   * acquisition when ownership is not exclusive (a dead node's entries), and by the periodic
+   * sweep always (entries stranded by a read that landed after a handoff).
+   */
   claimIdleMs: number;
+  /** How often owned partitions are swept for stranded entries. Default claimIdleMs. */
+  sweepEveryMs?: number;
+  /** Called after each read with its entries, spans and the age of its oldest entry (ms), if known. */
+  onRead?: (entries: number, spans: number, lagMs: number | undefined) => void;
   logger: Logger;
 }
 
 const READ_COUNT = 256;
 const READ_BLOCK_MS = 250;
 const RECOVER_COUNT = 1_000_000;
+const SWEEP_COUNT = 10_000;
 
-export class ShardCoordinator {
+export class ShardCoordinator implements OwnershipListener {
   private readonly actors = new Map<number, ActorRef<PartitionMsg>>();
-  private owned: number[] = [];
+  private readonly owned = new Set<number>();
+  /** Partitions whose takeover read failed (Redis away): retried by the sweep. */
+  private readonly unrecovered = new Set<number>();
   private running = false;
+  private stopping = false;
   private feeding: Promise<void> | null = null;
+  private reading: Promise<unknown> = Promise.resolve();
+  private changes: Promise<void> = Promise.resolve();
   private ticker: NodeJS.Timeout | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+  private sweeping = false;
   private readFailures = 0;
 
   constructor(private readonly deps: CoordinatorDeps) {}
 
   async start(): Promise<void> {
     this.running = true;
-    await this.deps.ownership.start((owned) => {
-      this.assign(owned).catch((err) => this.deps.logger.error({ err }, 'partition assignment failed'));
-    });
+    await this.deps.ownership.start(this);
     const tickMs = Math.max(20, Math.min(250, Math.floor(this.deps.windowMs / 4)));
     this.ticker = setInterval(() => {
       const nowMs = Date.now();
       for (const ref of this.actors.values()) tell(ref, { type: 'CloseIdleTraces', nowMs });
     }, tickMs);
+    this.sweeper = setInterval(() => void this.sweep(), this.deps.sweepEveryMs ?? this.deps.claimIdleMs);
     this.feeding = this.feed();
   }
 
-  /** Starts actors for newly owned partitions after re-reading what they left pending. */
-  private async assign(owned: readonly number[]): Promise<void> {
-    const next = new Set(owned);
-    for (const [p, ref] of this.actors) {
-      if (!next.has(p)) {
+  /** The partitions this coordinator is processing now. */
+  ownedPartitions(): number[] {
+    return [...this.owned].sort((a, b) => a - b);
+  }
+
+  acquired(partitions: readonly number[]): Promise<void> {
+    return this.serially(async () => {
+      if (this.stopping) return;
+      const fresh = partitions.filter((p) => !this.actors.has(p));
+      for (const p of fresh) this.actors.set(p, this.spawn(p));
+      let recovered = 0;
+      for (const p of fresh) recovered += await this.recover(p);
+      if (recovered > 0) this.deps.logger.info({ spans: recovered, partitions: fresh.length }, 're-read unacknowledged spans from the span log');
+      for (const p of fresh) this.owned.add(p);
+    });
+  }
+
+  releasing(partitions: readonly number[]): Promise<void> {
+    return this.serially(async () => {
+      for (const p of partitions) this.owned.delete(p);
+      // A read in flight may still bring entries of these partitions: let it land in their actors.
+      await this.reading;
+      await Promise.all(partitions.map(async (p) => {
+        const ref = this.actors.get(p);
+        if (!ref) return;
         await this.drainPartition(p, ref);
         stopActor(ref);
         this.actors.delete(p);
-      }
-    }
-    const fresh = owned.filter((p) => !this.actors.has(p));
-    for (const p of fresh) {
-      this.actors.set(p, spawnPartitionActor(this.deps.system, {
-        partition: p,
-        log: this.deps.log,
-        writer: this.deps.writer,
-        inFlight: this.deps.inFlight,
-        windowMs: this.deps.windowMs,
-        maxOpenSpans: this.deps.maxOpenSpansPerPartition,
-        logger: this.deps.logger,
+        this.unrecovered.delete(p);
       }));
+    });
+  }
+
+  lost(partitions: readonly number[]): Promise<void> {
+    return this.serially(async () => {
+      for (const p of partitions) {
+        this.owned.delete(p);
+        this.unrecovered.delete(p);
+        const ref = this.actors.get(p);
+        if (!ref) continue;
+        this.actors.delete(p);
+        try {
+          await ask<PartitionMsg, { type: 'Abandoned'; partition: number }>(ref, (replyTo) => ({ type: 'Abandon', replyTo }), 5000);
+        } catch (err) {
+          this.deps.logger.warn({ err, partition: p }, 'a lost partition did not answer in time');
+        }
+        stopActor(ref);
+      }
+    });
+  }
+
+  private serially(fn: () => Promise<void>): Promise<void> {
+    const next = this.changes.then(fn);
+    this.changes = next.catch(() => undefined);
+    return next;
+  }
+
+  private spawn(partition: number): ActorRef<PartitionMsg> {
+    return spawnPartitionActor(this.deps.system, {
+      partition,
+      log: this.deps.log,
+      writer: this.deps.writer,
+      inFlight: this.deps.inFlight,
+      windowMs: this.deps.windowMs,
+      maxOpenSpans: this.deps.maxOpenSpansPerPartition,
+      fence: this.deps.ownership,
+      logger: this.deps.logger,
+    });
+  }
+
+  /** Takes over what is pending for the partition; an exclusive owner takes everything at once. */
+  private async recover(p: number): Promise<number> {
+    const { log, consumer, ownership } = this.deps;
+    try {
+      const entries = ownership.exclusive
+        ? await log.claimStale(p, consumer, 0, RECOVER_COUNT)
+        : [...await log.readPending(p, consumer, RECOVER_COUNT), ...await log.claimStale(p, consumer, this.deps.claimIdleMs, RECOVER_COUNT)];
+      this.unrecovered.delete(p);
+      return this.dispatch(entries);
+    } catch (err) {
+      this.unrecovered.add(p);
+      this.deps.logger.warn({ err, partition: p }, 'could not re-read pending entries; will retry');
+      return 0;
     }
-    let recovered = 0;
-    for (const p of fresh) {
-      const mine = await this.deps.log.readPending(p, this.deps.consumer, RECOVER_COUNT);
-      const stale = await this.deps.log.claimStale(p, this.deps.consumer, this.deps.claimIdleMs, RECOVER_COUNT);
-      recovered += this.dispatch([...mine, ...stale]);
+  }
+
+  /** Retries failed takeovers and claims entries stranded on other consumers. */
+  private async sweep(): Promise<void> {
+    if (this.sweeping || !this.running) return;
+    this.sweeping = true;
+    try {
+      await this.serially(async () => {
+        for (const p of [...this.unrecovered]) if (this.owned.has(p)) await this.recover(p);
+      });
+      for (const p of this.owned) {
+        if (!this.running) break;
+        const entries = await this.deps.log.claimStale(p, this.deps.consumer, this.deps.claimIdleMs, SWEEP_COUNT).catch(() => []);
+        if (this.owned.has(p)) this.dispatch(entries);
+      }
+    } finally {
+      this.sweeping = false;
     }
-    if (recovered > 0) this.deps.logger.info({ spans: recovered }, 're-read unacknowledged spans from the span log');
-    this.owned = [...owned];
   }
 
   private dispatch(entries: SpanLogEntry[]): number {
@@ -104,14 +195,20 @@ export class ShardCoordinator {
     while (this.running) {
       await this.deps.inFlight.room();
       if (!this.running) break;
-      if (this.owned.length === 0) {
+      // A partition whose lease is no longer locally valid is not read, even before the
+      // ownership loop reports it lost: its new entries belong to the next owner.
+      const partitions = [...this.owned].filter((p) => this.deps.ownership.admit(p, 'read'));
+      if (partitions.length === 0) {
         await new Promise((r) => setTimeout(r, READ_BLOCK_MS));
         continue;
       }
       try {
-        const entries = await this.deps.log.readNew(this.owned, this.deps.consumer, { count: READ_COUNT, blockMs: READ_BLOCK_MS });
+        const read = this.deps.log.readNew(partitions, this.deps.consumer, { count: READ_COUNT, blockMs: READ_BLOCK_MS });
+        this.reading = read.catch(() => undefined);
+        const entries = await read;
         this.readFailures = 0;
-        this.dispatch(entries);
+        const spans = this.dispatch(entries);
+        if (entries.length > 0) this.deps.onRead?.(entries.length, spans, oldestAgeMs(entries));
       } catch (err) {
         if (!this.running) break;
         this.readFailures++;
@@ -137,20 +234,28 @@ export class ShardCoordinator {
   }
 
   /**
-   * Stops the partitions. With `drainLog` (the in-process log, which dies with the process) it
-   * first keeps reading and closing traces until the log holds nothing unacknowledged, giving up
-   * only when no progress is made for `stallMs`. Without it (a durable log) it stops reading at
-   * once, writes the open traces it holds, and leaves the rest pending for the next owner.
+   * Stops the partitions. First the node stops taking partitions and leaves the membership,
+   * so the others start taking over at once. With `drainLog` (the in-process log, which dies
+   * with the process) it then keeps reading and closing traces until the log holds nothing
+   * unacknowledged, giving up only when no progress is made for `stallMs`. Without it (a
+   * durable log) it stops reading at once, writes the open traces it holds, and leaves the
+   * rest pending for the next owner. Leases are released last, after the writes.
    */
   async stop({ drainLog, stallMs }: { drainLog: boolean; stallMs: number }): Promise<void> {
+    await this.deps.ownership.leave();
     if (drainLog) await this.drainLog(stallMs);
     this.running = false;
     this.deps.inFlight.wakeAll();
     if (this.ticker) clearInterval(this.ticker);
+    if (this.sweeper) clearInterval(this.sweeper);
     await this.feeding;
-    await Promise.all([...this.actors].map(([p, ref]) => this.drainPartition(p, ref, stallMs)));
-    for (const ref of this.actors.values()) stopActor(ref);
-    this.actors.clear();
+    await this.serially(async () => {
+      this.stopping = true;
+      this.owned.clear();
+      await Promise.all([...this.actors].map(([p, ref]) => this.drainPartition(p, ref, stallMs)));
+      for (const ref of this.actors.values()) stopActor(ref);
+      this.actors.clear();
+    });
     await this.deps.ownership.stop();
   }
 
@@ -170,4 +275,14 @@ export class ShardCoordinator {
       if (last > 0) await new Promise((r) => setTimeout(r, 20));
     }
   }
+}
+
+/** Age of the oldest entry from a Redis stream id (`<ms>-<seq>`); undefined for other ids. */
+function oldestAgeMs(entries: readonly SpanLogEntry[]): number | undefined {
+  let oldest = Infinity;
+  for (const e of entries) {
+    const dash = e.id.indexOf('-');
+    if (dash > 0) oldest = Math.min(oldest, Number(e.id.slice(0, dash)));
+  }
+  return Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) : undefined;
 }

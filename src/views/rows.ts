@@ -50,12 +50,13 @@ export function traceRowsOf(trace: EnrichedTrace): TraceRows {
   const transaction = transactionNameOf(trace);
   const logs: ViewRow[] = [];
   for (const span of trace.spans) if (span.events.length > 0) logEventRows(span, logs);
+  const spans = spanEventRows(trace);
   return {
     key: { tenant: trace.tenant, traceId: trace.traceId },
     views: {
       [rawTraceView.name]: [rawTraceRow(trace, transaction)],
-      [spanEventView.name]: spanEventRows(trace),
-      [serviceCallView.name]: serviceCallRows(trace, transaction),
+      [spanEventView.name]: spans,
+      [serviceCallView.name]: serviceCallRows(trace, spans, transaction),
       [backendEntityView.name]: backendEntityRows(trace),
       [rawServiceView.name]: rawServiceRows(trace, transaction),
       [logEventView.name]: logs,

@@ -8,7 +8,7 @@
 import type { EnrichedTrace } from '../enrich/types.ts';
 import { httpMethod } from '../normalize/index.ts';
 import type { ViewRow } from '../store/api.ts';
-import { ms, orNull, protocolNameOf, requestUrlOf, responseStatusCodeOf, serviceNameOf } from './spanFacts.ts';
+import { ms, orNull, responseStatusCodeOf } from './spanFacts.ts';
 
 /** A row with every column null or zero, timed by span `at`: the cases fill in their sides. */
 function baseRow(trace: EnrichedTrace, at: number, transaction: string | null): ViewRow {
@@ -49,32 +49,34 @@ function baseRow(trace: EnrichedTrace, at: number, transaction: string | null): 
   };
 }
 
+// The sides read the span's spanEventView row for what it already resolved (service name with
+// its fallback, protocol, request URL): resolving them again per call cost ~1.5 µs a row.
+
 /** The caller side, from the span that makes the call. */
-function setCaller(row: ViewRow, trace: EnrichedTrace, from: number): void {
-  const e = trace.enriched;
-  row.client_event_id = trace.spans[from].spanId;
-  row.caller_service = orNull(serviceNameOf(trace, from));
-  row.caller_service_id_str = orNull(e.serviceId[from]);
-  row.caller_api = orNull(e.apiName[from]);
-  row.caller_api_id_str = orNull(e.apiId[from]);
+function setCaller(row: ViewRow, span: ViewRow): void {
+  row.client_event_id = span.span_id;
+  row.caller_service = span.service_name;
+  row.caller_service_id_str = span.service_id;
+  row.caller_api = span.api_name;
+  row.caller_api_id_str = span.api_id;
 }
 
 /** The callee side, from the span that receives the call. */
-function setCallee(row: ViewRow, trace: EnrichedTrace, to: number): void {
-  const e = trace.enriched;
-  row.server_event_id = trace.spans[to].spanId;
-  row.callee_service = orNull(serviceNameOf(trace, to));
-  row.callee_service_id_str = orNull(e.serviceId[to]);
-  row.callee_api = orNull(e.apiName[to]);
-  row.callee_api_id_str = orNull(e.apiId[to]);
-  setRequest(row, trace, to);
+function setCallee(row: ViewRow, trace: EnrichedTrace, spans: readonly ViewRow[], to: number): void {
+  const span = spans[to];
+  row.server_event_id = span.span_id;
+  row.callee_service = span.service_name;
+  row.callee_service_id_str = span.service_id;
+  row.callee_api = span.api_name;
+  row.callee_api_id_str = span.api_id;
+  setRequest(row, trace, spans, to);
 }
 
 /** Protocol, URL, method and status of the call as span `i` recorded it. */
-function setRequest(row: ViewRow, trace: EnrichedTrace, i: number): void {
-  const protocol = protocolNameOf(trace, i);
+function setRequest(row: ViewRow, trace: EnrichedTrace, spans: readonly ViewRow[], i: number): void {
+  const protocol = spans[i].protocol_name;
   row.protocol_name = protocol;
-  row.request_url = requestUrlOf(trace, i);
+  row.request_url = spans[i].request_url;
   row.request_method = protocol === 'HTTP' || protocol === 'HTTPS' ? orNull(httpMethod(trace.spans[i])) : null;
   row.response_status_code = responseStatusCodeOf(trace, i);
 }
@@ -88,28 +90,29 @@ export function backendUrl(b: { protocol: string; host: string; port: string; pa
   return `${scheme}${b.host}${b.port === '-1' || b.port === '' ? '' : `:${b.port}`}${b.path}`;
 }
 
-export function serviceCallRows(trace: EnrichedTrace, transaction: string | null): ViewRow[] {
+/** The rows, given the trace's spanEventView rows (indexed like its spans). */
+export function serviceCallRows(trace: EnrichedTrace, spans: readonly ViewRow[], transaction: string | null): ViewRow[] {
   const rows: ViewRow[] = [];
   const e = trace.enriched;
   for (const edge of trace.apiEdges) {
     const row = baseRow(trace, edge.toSpan, transaction);
-    setCaller(row, trace, edge.fromSpan);
-    setCallee(row, trace, edge.toSpan);
+    setCaller(row, spans[edge.fromSpan]);
+    setCallee(row, trace, spans, edge.toSpan);
     row.error_count = e.errorCount[edge.fromSpan] + e.errorCount[edge.toSpan] > 0 ? 1 : 0;
     row.exception_count = e.exceptionCount[edge.fromSpan] + e.exceptionCount[edge.toSpan];
     rows.push(row);
   }
   for (const entry of trace.entriesWithoutIncoming) {
     const row = baseRow(trace, entry, transaction);
-    setCallee(row, trace, entry);
+    setCallee(row, trace, spans, entry);
     rows.push(row);
   }
   for (const exit of trace.exitsWithoutOutgoing) {
     const row = baseRow(trace, exit, transaction);
-    setCaller(row, trace, exit);
+    setCaller(row, spans[exit]);
     const b = e.backend[exit];
     if (b === null) {
-      setRequest(row, trace, exit);
+      setRequest(row, trace, spans, exit);
     } else {
       row.callee_backend_id = b.id;
       row.callee_backend_name = b.name;
@@ -123,7 +126,7 @@ export function serviceCallRows(trace: EnrichedTrace, transaction: string | null
   for (const node of trace.apiNodes) {
     if (node.entry !== -1 || node.exits.length === 0 || trace.spans[node.head].parentSpanId !== '') continue;
     const row = baseRow(trace, node.head, transaction);
-    setCallee(row, trace, node.head);
+    setCallee(row, trace, spans, node.head);
     rows.push(row);
   }
   return rows;

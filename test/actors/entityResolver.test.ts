@@ -166,6 +166,34 @@ t.test('the cache holds at most cacheSize entities', async (t) => {
   t.equal(store.upserts.length, upserts + 1);
 });
 
+t.test('the same identifying attributes in another order, or with separator characters, resolve by their own id', async (t) => {
+  const { store, resolver } = await setup(t);
+  const api = (identifying: Record<string, string>): EntityRequest => ({ tenant: 'acme', type: 'API', identifying, attributes: {}, name: identifying.API_URL_PATTERN });
+  const a = await resolver.resolve(api({ API_URL_PATTERN: 'GET /a', SERVICE_ID: 's1', API_TYPE: 'OPERATION_NAME' }));
+  const reordered = resolver.resolve(api({ API_TYPE: 'OPERATION_NAME', SERVICE_ID: 's1', API_URL_PATTERN: 'GET /a' }));
+  t.equal(reordered, a, 'a hit on the same entity');
+  // Values that would run together if the parts of a key were simply joined.
+  const b = await resolver.resolve(api({ API_URL_PATTERN: 'GET /a\u0000s', SERVICE_ID: '1', API_TYPE: 'OPERATION_NAME' }));
+  const c = await resolver.resolve(api({ API_URL_PATTERN: 'GET /a', SERVICE_ID: '\u0000s1', API_TYPE: 'OPERATION_NAME' }));
+  for (const e of [a, b, c]) t.equal(e.id, entityId('acme', 'API', e.identifying));
+  t.equal(new Set([a.id, b.id, c.id]).size, 3);
+  t.equal(store.upserts.length, 3);
+});
+
+t.test('a cached entity is believed for cacheTtlMs, then upserted again to see what other nodes merged', async (t) => {
+  const { store, resolver, inner } = await setup(t, { cacheTtlMs: 100 });
+  await resolver.resolve(service('frontend'));
+  const [stored] = await inner.list('acme', 'SERVICE', { limit: 1 });
+  await inner.upsert([{ ...stored, attributes: { team: 'from another node' } }]);
+  // waitFor awaits the first answer that is a promise: the upsert after expiry.
+  const refreshed = await waitFor(() => {
+    const e = resolver.resolve(service('frontend'));
+    return isPromise(e) ? e : undefined;
+  }, { what: 'the cached entity to expire' });
+  t.equal(refreshed.attributes.team, 'from another node');
+  t.equal(store.upserts.length, 2);
+});
+
 t.test('a new attribute value is written; the same values again are a hit', async (t) => {
   const { store, resolver, inner } = await setup(t);
   await resolver.resolve(service('frontend'));

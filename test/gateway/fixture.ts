@@ -39,6 +39,7 @@ export async function startGateway(t: Test, traces: Span[][], opts: { queryTimeo
   await store.replaceTraces(traces.map((spans) => traceRows(assembleTrace(spans))));
 
   const handler = buildGraphqlHttpHandler({ store, defaultTenant: '__default', logger: pino({ level: 'silent' }), queryTimeoutMs: opts.queryTimeoutMs ?? 10_000 });
+  t.teardown(() => handler.close());
   const server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));

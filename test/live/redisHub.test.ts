@@ -1,6 +1,6 @@
 // The Redis pub/sub LiveHub: the conformance suite over two hubs sharing a private
 // redis-server, and delivery between processes.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
@@ -16,7 +16,7 @@ import { writtenTrace } from './written.ts';
 const logger = pino({ level: 'silent' });
 const projection = liveProjection(catalog);
 
-async function openHub(t: Parameters<Parameters<typeof t.test>[1]>[0], url: string, extra: { maxQueuedTraces?: number } = {}): Promise<RedisLiveHub> {
+async function openHub(t: Test, url: string, extra: { maxQueuedTraces?: number } = {}): Promise<RedisLiveHub> {
   const hub = await createRedisLiveHub({ redis: url, logger, projection, interestRefreshMs: 200, ...extra });
   t.teardown(() => hub.close());
   return hub;

@@ -87,3 +87,16 @@ t.test('an unreachable server is UNAVAILABLE, which callers retry', async (t) =>
   t.equal((err as TesseraError).code, 'UNAVAILABLE');
   t.equal((err as TesseraError).retryable, true);
 });
+
+t.test('a database migrated by a newer build is refused as CONFIG, not changed', async (t) => {
+  const { url } = await createTestDatabase(t);
+  const first = await openPgEntityStore({ url, max: 1 });
+  await first.close();
+  const pool = createPgPool({ url, max: 1 });
+  t.teardown(() => pool.end());
+  await pool.query("INSERT INTO tessera_migrations (component, version, name) VALUES ('entities', 99, 'from the future')");
+  const err = await openPgEntityStore({ url, max: 1 }).catch((e: unknown) => e);
+  t.equal((err as TesseraError).code, 'CONFIG');
+  const versions = await pool.query("SELECT version FROM tessera_migrations WHERE component = 'entities' ORDER BY version");
+  t.same(versions.rows.map((r) => r.version), [1, 99]);
+});

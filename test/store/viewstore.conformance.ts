@@ -1,59 +1,25 @@
-// The ViewStore conformance suite: every adapter (DuckDB now, PostgreSQL next) registers these
-// subtests with a factory for a fresh, empty store. Expectations are computed from the rows
-// the real row builder (src/views/rows.ts) produces, so the suite checks the store against the
-// data, not against numbers copied from a run.
+// The ViewStore conformance suite: every adapter (DuckDB, PostgreSQL) registers these subtests
+// with a factory for a fresh, empty store. Expectations are computed from the rows the real
+// write path (enrichment + src/views/rows.ts) produces, so the suite checks the store against
+// the data, not against numbers copied from a run. The six views read back, replaced and
+// scanned by time are in viewstore-views.conformance.ts; aggregate queries in
+// viewstore-aggregates.conformance.ts; both run as part of this suite.
 import type { Test } from 'tap';
 import type { Span } from '../../src/model/span.ts';
 import type { ViewRow, ViewStore } from '../../src/store/api.ts';
 import { traceKeyString } from '../../src/store/api.ts';
 import type { Predicate, ViewQuery } from '../../src/store/query.ts';
 import { TesseraError } from '../../src/errors.ts';
-import { assembleTrace } from '../../src/trace/assemble.ts';
-import { traceRows } from '../../src/views/rows.ts';
-import { makeSpan, hexId } from '../helpers/spans.ts';
+import { T0, TR_A, hexId, makeSpan, rowsOf, tracesFor, type ViewStoreFactory } from './viewstore-fixtures.ts';
+import { viewStoreAggregateConformance } from './viewstore-aggregates.conformance.ts';
+import { viewStoreViewsConformance } from './viewstore-views.conformance.ts';
 
-export type ViewStoreFactory = (t: Test) => Promise<ViewStore>;
-
-const T0 = 1_700_000_000_000_000;
-const TR_A = 'a1'.repeat(16);
-const TR_B = 'b2'.repeat(16);
-
-function tracesFor(tenant: string): Span[][] {
-  const a = [
-    makeSpan({
-      tenant, traceId: TR_A, spanId: hexId(0xa1), name: 'GET /cart', kind: 'SERVER', serviceName: 'web',
-      startUs: T0, endUs: T0 + 50_000, attributes: { 'http.method': 'GET', 'http.status_code': '200' },
-      events: [{ timeUs: T0 + 10, name: 'cache miss', attributes: { message: 'héllo ✓' } }],
-    }),
-    makeSpan({
-      tenant, traceId: TR_A, spanId: hexId(0xa2), parentSpanId: hexId(0xa1), name: 'SELECT cart', kind: 'CLIENT',
-      serviceName: 'web', startUs: T0 + 5_000, endUs: T0 + 25_000, attributes: { 'db.system': 'mysql', 'db.statement': 'SELECT 1' },
-    }),
-    makeSpan({
-      tenant, traceId: TR_A, spanId: hexId(0xa3), parentSpanId: hexId(0xa1), name: 'GET /items', kind: 'SERVER',
-      serviceName: 'cart', startUs: T0 + 30_000, endUs: T0 + 45_000, statusCode: 2,
-      attributes: { 'http.method': 'POST', 'http.status_code': '500' },
-    }),
-  ];
-  const b = [
-    makeSpan({
-      tenant, traceId: TR_B, spanId: hexId(0xb1), name: 'consume', kind: 'CONSUMER', serviceName: 'cart',
-      startUs: T0 + 1_000_000, endUs: T0 + 1_100_000, attributes: {},
-    }),
-    makeSpan({
-      tenant, traceId: TR_B, spanId: hexId(0xb2), parentSpanId: hexId(0xf0), name: 'GET /stock', kind: 'CLIENT',
-      serviceName: 'cart', startUs: T0 + 1_010_000, endUs: T0 + 1_012_500, attributes: { 'http.method': 'GET' },
-    }),
-  ];
-  return [a, b];
-}
-
-const rowsOf = (spans: Span[], revision = 0) => traceRows(assembleTrace(spans, revision));
+export type { ViewStoreFactory };
 
 async function filled(t: Test, factory: ViewStoreFactory, tenants = ['acme']) {
   const store = await factory(t);
   t.teardown(() => store.close());
-  const all = tenants.flatMap((tenant) => tracesFor(tenant).map((spans) => rowsOf(spans)));
+  const all = await Promise.all(tenants.flatMap((tenant) => tracesFor(tenant).map((spans) => rowsOf(spans))));
   await store.replaceTraces(all);
   const spanRows = all.filter((r) => r.key.tenant === tenants[0]).flatMap((r) => r.views.spanEventView);
   const traceRowsOf = all.filter((r) => r.key.tenant === tenants[0]).flatMap((r) => r.views.rawTraceView);
@@ -71,8 +37,8 @@ export function viewStoreConformance(t: Test, name: string, factory: ViewStoreFa
     const store = await factory(t);
     t.teardown(() => store.close());
     const [a] = tracesFor('acme');
-    await store.replaceTraces([rowsOf(a)]);
-    await store.replaceTraces([rowsOf(a)]);
+    await store.replaceTraces([await rowsOf(a)]);
+    await store.replaceTraces([await rowsOf(a)]);
     const count = async (view: string) =>
       (await store.query({ view, tenant: 'acme', select: [{ as: 'x', ref: { column: 'trace_id' } }], where: [], limit: 1000, withTotal: true })).total;
     t.equal(await count('spanEventView'), a.length, 'the same batch twice leaves one row per span');
@@ -81,14 +47,14 @@ export function viewStoreConformance(t: Test, name: string, factory: ViewStoreFa
 
     // A re-assembled trace with fewer spans and no events replaces every view's rows.
     const smaller = a.slice(0, 2).map((s) => ({ ...s, events: [] }));
-    await store.replaceTraces([rowsOf(smaller, 1)]);
+    await store.replaceTraces([await rowsOf(smaller, 1)]);
     t.equal(await count('spanEventView'), 2);
     t.equal(await count('logEventView'), 0);
     const trace = await store.query({ view: 'rawTraceView', tenant: 'acme', select: [{ as: 'n', ref: { column: 'num_spans' } }, { as: 'rev', ref: { column: 'revision' } }], where: [], limit: 10 });
     t.same(trace.rows, [{ n: 2, rev: 1 }]);
 
     // Within one batch the last rows given for a trace win.
-    await store.replaceTraces([rowsOf(a), rowsOf(smaller, 2)]);
+    await store.replaceTraces([await rowsOf(a), await rowsOf(smaller, 2)]);
     t.equal(await count('spanEventView'), 2);
   });
 
@@ -96,10 +62,10 @@ export function viewStoreConformance(t: Test, name: string, factory: ViewStoreFa
     const store = await factory(t);
     t.teardown(() => store.close());
     const [a, b] = tracesFor('acme');
-    await store.replaceTraces([rowsOf(a)]);
-    const broken = rowsOf(b);
+    await store.replaceTraces([await rowsOf(a)]);
+    const broken = await rowsOf(b);
     broken.views.spanEventView[0] = { ...broken.views.spanEventView[0], span_id: null };
-    const again = rowsOf(a.slice(0, 1));
+    const again = await rowsOf(a.slice(0, 1));
     await t.rejects(store.replaceTraces([again, broken]));
     const r = await store.query({ view: 'spanEventView', tenant: 'acme', select: [{ as: 'id', ref: { column: 'span_id' } }], where: [], limit: 100, withTotal: true });
     t.equal(r.total, a.length, 'the first trace still has all its spans and the broken one none');
@@ -110,7 +76,7 @@ export function viewStoreConformance(t: Test, name: string, factory: ViewStoreFa
     t.teardown(() => store.close());
     const [a, b] = tracesFor('acme');
     const [otherA] = tracesFor('other');
-    await store.replaceTraces([rowsOf(a), rowsOf(b), rowsOf(otherA.slice(0, 1))]);
+    await store.replaceTraces([await rowsOf(a), await rowsOf(b), await rowsOf(otherA.slice(0, 1))]);
     const keys = [
       { tenant: 'acme', traceId: TR_A },
       { tenant: 'other', traceId: TR_A },
@@ -131,8 +97,8 @@ export function viewStoreConformance(t: Test, name: string, factory: ViewStoreFa
     const many = Array.from({ length: 4500 }, (_, i) => [
       makeSpan({ tenant: 'acme', traceId: hexId(i + 1, 32), spanId: hexId(i + 1), startUs: T0 + i, endUs: T0 + i + 10 }),
     ]);
-    await store.replaceTraces(many.map((spans) => rowsOf(spans)));
-    await store.replaceTraces(many.map((spans) => rowsOf(spans, 1)));
+    await store.replaceTraces(await Promise.all(many.map((spans) => rowsOf(spans))));
+    await store.replaceTraces(await Promise.all(many.map((spans) => rowsOf(spans, 1))));
     const total = await store.query({ view: 'spanEventView', tenant: 'acme', select: [{ as: 'id', ref: { column: 'span_id' } }], where: [], limit: 0, withTotal: true });
     t.equal(total.total, many.length, 'one row per span after writing every trace twice');
     const stored = await store.storedSpans(many.map(([s]) => ({ tenant: 'acme', traceId: s.traceId })));
@@ -143,7 +109,7 @@ export function viewStoreConformance(t: Test, name: string, factory: ViewStoreFa
     const { store } = await filled(t, factory, ['acme', 'other']);
     t.same(await spanIdsWhere(store, [], 'other'), await spanIdsWhere(store, [], 'acme'), 'both tenants hold the same ids');
     const [otherA, otherB] = tracesFor('other');
-    await store.replaceTraces([rowsOf(otherA.slice(0, 1))]);
+    await store.replaceTraces([await rowsOf(otherA.slice(0, 1))]);
     const acme = await store.query({ view: 'spanEventView', tenant: 'acme', select: [{ as: 't', ref: { column: 'tenant_id' } }], where: [], limit: 100 });
     t.equal(acme.rows.length, tracesFor('acme').flat().length, "replacing a trace in one tenant leaves the other tenant's copy alone");
     t.ok(acme.rows.every((r) => r.t === 'acme'));
@@ -231,10 +197,11 @@ export function viewStoreConformance(t: Test, name: string, factory: ViewStoreFa
   t.test(`${name}: close lets running work finish, then refuses new work`, async (t) => {
     const store = await factory(t);
     const [a, b] = tracesFor('acme');
-    await store.replaceTraces([rowsOf(a)]);
+    await store.replaceTraces([await rowsOf(a)]);
     const q: ViewQuery = { view: 'spanEventView', tenant: 'acme', select: [{ as: 'id', ref: { column: 'span_id' } }], where: [], limit: 100 };
+    const bRows = await rowsOf(b);
     const reading = store.query(q);
-    const writing = store.replaceTraces([rowsOf(b)]);
+    const writing = store.replaceTraces([bRows]);
     const closing = store.close();
     t.equal((await reading).rows.length, a.length, 'a query running at close completes');
     await t.resolves(writing, 'a write queued at close completes');
@@ -261,4 +228,7 @@ export function viewStoreConformance(t: Test, name: string, factory: ViewStoreFa
       t.ok(err instanceof TesseraError && err.code === 'BAD_QUERY', `${title}: ${err instanceof TesseraError ? err.code : String(err)}`);
     }
   });
+
+  viewStoreViewsConformance(t, name, factory);
+  viewStoreAggregateConformance(t, name, factory);
 }

@@ -2,7 +2,7 @@
 // versioned migrations (pool.ts `migrate`), plus the columns a newer schema adds.
 import type { PgMigration, PgPool } from './pool.ts';
 import type { ColumnType, ViewDef } from '../../views/schema.ts';
-import { VIEWS } from '../../views/schema.ts';
+import { VIEWS, rawTraceView } from '../../views/schema.ts';
 
 /**
  * How each neutral column type is stored. Maps are jsonb: `->>` reads one key, `?` tests for
@@ -27,7 +27,9 @@ const indexName = (view: string, what: string): string => quoteIdent(`${view.rep
 /**
  * The table and its indexes: (tenant, trace id) serves trace lookups and the delete of a
  * replaced trace; (tenant, time) serves the gateway's time-range scans and "latest first"
- * pages, which every query has (each is scoped to one tenant and a time range).
+ * pages, which every query has (each is scoped to one tenant and a time range). On
+ * rawTraceView, one row per trace, the trace key is unique: two nodes writing the same trace
+ * at once cannot both insert it, and the loser retries as a replace.
  */
 export function createViewStatements(view: ViewDef): string[] {
   const cols = view.columns.map((c) => `  ${quoteIdent(c.name)} ${PG_TYPES[c.type]}${c.required ? ' NOT NULL' : ''}`);
@@ -35,7 +37,8 @@ export function createViewStatements(view: ViewDef): string[] {
   const tenant = quoteIdent(view.tenantColumn);
   const stmts = [`CREATE TABLE IF NOT EXISTS ${table} (\n${cols.join(',\n')}\n)`];
   for (const column of view.lookupColumns) {
-    stmts.push(`CREATE INDEX IF NOT EXISTS ${indexName(view.name, `by_${column}`)} ON ${table} (${tenant}, ${quoteIdent(column)})`);
+    const unique = view.name === rawTraceView.name && column === view.traceColumn ? 'UNIQUE ' : '';
+    stmts.push(`CREATE ${unique}INDEX IF NOT EXISTS ${indexName(view.name, `by_${column}`)} ON ${table} (${tenant}, ${quoteIdent(column)})`);
   }
   stmts.push(`CREATE INDEX IF NOT EXISTS ${indexName(view.name, 'by_time')} ON ${table} (${tenant}, ${quoteIdent(view.timeColumn)})`);
   return stmts;

@@ -1,0 +1,24 @@
+// The node process of bench/live.ts: an embedded node with live subscriptions, driven over
+// IPC ({type:'stats'} → its live counters, {type:'stop'}). It uses the live test node
+// (test/live/liveNode.ts) until src/node/node.ts wires live subscriptions itself; then
+// bench/live.ts can start `tessera start` through bench/node-process.ts instead.
+//   (forked by bench/live.ts) node --import tsx bench/live-node.ts --window-ms 1000
+import { pino } from 'pino';
+import { startLiveNodeRaw } from '../test/live/liveNode.ts';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : process.argv[i + 1];
+};
+
+const node = await startLiveNodeRaw({
+  windowMs: Number(arg('window-ms', '1000')),
+  partitions: Number(arg('partitions', '64')),
+  maxBufferedTraces: Number(arg('max-buffered-traces', '1000')),
+  logger: pino({ level: 'warn' }),
+});
+process.send!({ type: 'ready', ws: node.ws, otlpHttp: node.otlpHttp, graphql: node.graphql });
+process.on('message', (m: { type: string }) => {
+  if (m.type === 'stats') process.send!({ type: 'stats', server: node.live.server!.stats(), hub: node.live.hub.stats() });
+  if (m.type === 'stop') void node.stop().then(() => process.exit(0));
+});

@@ -1,0 +1,149 @@
+// Live subscriptions under load: 1 000 graphql-ws subscribers on one embedded node while
+// 5 000 spans/s come in over OTLP/HTTP. Three processes: the node (bench/live-node.ts), the
+// subscribers (bench/live-clients.ts) and this one, which generates the load. Phases, each on
+// the same node:
+//  1. full speed, no subscribers: the node's ingest ceiling on this machine;
+//  2. paced at --rate, no subscribers: acknowledged spans/s and node CPU per span;
+//  3. paced at --rate, --subscribers subscribers (filters dealt over distinct filter sets):
+//     the same, plus delivery latency (trace written → event received) and events/s;
+//  4. full speed with the subscribers: the ceiling again.
+// The ingest cost of live subscriptions is the node's extra CPU per span (3 against 2) and the
+// ceiling lost (4 against 1). On a 2-core machine the subscriber process competes with the
+// node for CPU, so phase 4 is pessimistic.
+//   node --import tsx bench/live.ts [--json] [--seconds 15] [--rate 5000] [--subscribers 1000] [--window-ms 1000]
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { NO_FAULTS } from '../src/loadgen/feed.ts';
+import { TraceGenerator } from '../src/loadgen/generator.ts';
+import { encoderFor, transportFor } from '../src/loadgen/protocols.ts';
+import { LoadRunner } from '../src/loadgen/runner.ts';
+import { type Figure, report } from './figures.ts';
+import { cpuSecondsOf } from './node-process.ts';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : process.argv[i + 1];
+}
+const seconds = Number(arg('seconds', '15'));
+const rate = Number(arg('rate', '5000'));
+const subscribers = Number(arg('subscribers', '1000'));
+const windowMs = Number(arg('window-ms', '1000'));
+const SEED = 'live-bench';
+const here = import.meta.dirname;
+
+type Message = { type: string; [k: string]: unknown };
+
+function child(script: string, args: string[]): { proc: ChildProcess; next: (type: string) => Promise<Message> } {
+  const proc = fork(resolve(here, script), args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = new Map<string, ((m: Message) => void)[]>();
+  proc.on('message', (m: Message) => waiting.get(m.type)?.shift()?.(m));
+  const next = (type: string) => new Promise<Message>((resolve, reject) => {
+    const list = waiting.get(type) ?? [];
+    list.push(resolve);
+    waiting.set(type, list);
+    proc.once('exit', (code) => reject(new Error(`${script} exited (${code}) while waiting for ${type}`)));
+  });
+  return { proc, next };
+}
+
+/** One subscription per filter set: selective filters, as people watching live traffic use. */
+function filterSets(): string[] {
+  const services = new TraceGenerator({ seed: SEED }).topology.services.map((s) => s.name);
+  const f = (key: string, op: string, value: string | number) => `{type: ATTRIBUTE, keyExpression: {key: "${key}"}, operator: ${op}, value: ${JSON.stringify(value)}}`;
+  const attr = (alias: string, key: string) => `${alias}: attribute(expression: {key: "${key}"})`;
+  const sets: string[] = [];
+  for (const s of services) {
+    sets.push(
+      `subscription { liveTraces(type: TRACE, filterBy: [${f('services', 'EQUALS', s)}, ${f('duration', 'GREATER_THAN', 300)}]) { id update writtenAt ${attr('duration', 'duration')} ${attr('name', 'name')} } }`,
+      `subscription { liveTraces(type: API_TRACE, filterBy: [${f('serviceName', 'EQUALS', s)}, ${f('duration', 'GREATER_THAN', 200)}]) { id update writtenAt ${attr('api', 'apiName')} ${attr('duration', 'duration')} } }`,
+      `subscription { liveSpans(filterBy: [${f('serviceName', 'EQUALS', s)}, ${f('status', 'EQUALS', 'FAIL')}]) { id traceId writtenAt ${attr('name', 'displaySpanName')} ${attr('code', 'statusCode')} } }`,
+      `subscription { liveSpans(filterBy: [${f('serviceName', 'EQUALS', s)}, ${f('duration', 'GREATER_THAN', 250)}]) { id traceId writtenAt ${attr('duration', 'duration')} } }`,
+    );
+  }
+  return sets;
+}
+
+async function ingest(otlpHttp: string, paced: number): Promise<{ acked: number; elapsedMs: number; rate: number }> {
+  const transport = transportFor('otlp-http-proto', otlpHttp, { tenant: null, concurrency: 4, timeoutMs: 30_000, gzip: false });
+  try {
+    const r = await new LoadRunner({
+      rate: paced, rateUnit: 'spans', durationMs: seconds * 1000, rampMs: 0, batchSpans: 512, concurrency: 4, maxRetries: 100,
+      lingerMs: 200, maxBackoffMs: 2_000, generator: { seed: SEED }, faults: NO_FAULTS, keepManifest: false,
+    }, transport, encoderFor('otlp-http-proto')).run();
+    return { acked: r.counters.spansAcked, elapsedMs: r.elapsedMs, rate: (r.counters.spansAcked * 1000) / r.elapsedMs };
+  } finally {
+    await transport.close();
+  }
+}
+
+interface LiveCounters { server: { subscriptions: number; groups: number; delivered: number; evaluations: number; cutOff: number }; hub: { dropped: number } }
+
+const node = child('live-node.ts', ['--window-ms', String(windowMs)]);
+const ready = await node.next('ready');
+const pid = node.proc.pid!;
+const stats = async (): Promise<LiveCounters> => {
+  const reply = node.next('stats');
+  node.proc.send({ type: 'stats' });
+  return (await reply) as unknown as LiveCounters;
+};
+const otlpHttp = String(ready.otlpHttp);
+const dir = mkdtempSync(join(tmpdir(), 'tessera-live-bench-'));
+let clients: ReturnType<typeof child> | undefined;
+const figures: Figure[] = [];
+try {
+  const ceiling = await ingest(otlpHttp, 0);
+
+  let cpu0 = cpuSecondsOf(pid);
+  const without = await ingest(otlpHttp, rate);
+  const cpuWithout = cpuSecondsOf(pid) - cpu0;
+
+  const queriesFile = join(dir, 'queries.json');
+  const sets = filterSets();
+  writeFileSync(queriesFile, JSON.stringify(sets));
+  clients = child('live-clients.ts', [String(ready.ws), String(subscribers), queriesFile]);
+  await clients.next('subscribed');
+  const deadline = Date.now() + 60_000;
+  while ((await stats()).server.subscriptions < subscribers) {
+    if (Date.now() > deadline) throw new Error('the subscribers did not all subscribe within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const before = await stats();
+  clients.proc.send({ type: 'reset' });
+  cpu0 = cpuSecondsOf(pid);
+  const withSubs = await ingest(otlpHttp, rate);
+  const cpuWith = cpuSecondsOf(pid) - cpu0;
+  // The last traces close one window after their last span: let them arrive.
+  await new Promise((r) => setTimeout(r, windowMs + 1000));
+  const after = await stats();
+  const replied = clients.next('report');
+  clients.proc.send({ type: 'report' });
+  const latency = (await replied) as unknown as { events: number; seconds: number; p50: number; p99: number; max: number; errors: number; closed: number };
+
+  const ceilingWith = await ingest(otlpHttp, 0);
+  const perK = (cpu: number, acked: number) => (cpu * 1e6) / Math.max(1, acked);
+  const cpuPerKWithout = perK(cpuWithout, without.acked);
+  const cpuPerKWith = perK(cpuWith, withSubs.acked);
+  figures.push(
+    { id: 'live.ceiling', label: 'ingest at full speed, no subscribers', value: ceiling.rate, unit: 'spans/s', better: 'higher' },
+    { id: 'live.without', label: `ingest paced at ${rate}/s, no subscribers`, value: without.rate, unit: 'spans/s', ceiling: 'live.ceiling', better: 'higher' },
+    { id: 'live.with', label: `ingest paced at ${rate}/s, ${subscribers} subscribers`, value: withSubs.rate, unit: 'spans/s', ceiling: 'live.ceiling', better: 'higher' },
+    { id: 'live.cpuWithout', label: 'node CPU per span, no subscribers', value: cpuPerKWithout, unit: 'µs', better: 'lower' },
+    { id: 'live.cpuWith', label: `node CPU per span, ${subscribers} subscribers`, value: cpuPerKWith, unit: 'µs', better: 'lower' },
+    { id: 'live.cost', label: 'ingest cost of the subscribers (node CPU/span)', value: (100 * (cpuPerKWith - cpuPerKWithout)) / cpuPerKWithout, unit: '%', better: 'lower' },
+    { id: 'live.ceilingWith', label: `ingest at full speed, ${subscribers} subscribers`, value: ceilingWith.rate, unit: 'spans/s', ceiling: 'live.ceiling', better: 'higher' },
+    { id: 'live.groups', label: 'distinct filter sets evaluated per trace', value: after.server.groups, unit: `for ${after.server.subscriptions} subscriptions` },
+    { id: 'live.events', label: 'events delivered while paced', value: (after.server.delivered - before.server.delivered) / (withSubs.elapsedMs / 1000), unit: 'events/s' },
+    { id: 'live.p50', label: 'delivery latency p50 (written → received)', value: latency.p50, unit: 'ms', better: 'lower' },
+    { id: 'live.p99', label: 'delivery latency p99', value: latency.p99, unit: 'ms', better: 'lower' },
+    { id: 'live.cutOff', label: 'subscribers cut off / hub drops', value: after.server.cutOff + after.hub.dropped, unit: 'count', better: 'lower' },
+  );
+  if (latency.errors > 0 || latency.closed > 0) console.error(`subscribers: ${latency.errors} errors, ${latency.closed} closed`);
+} finally {
+  clients?.proc.send({ type: 'stop' });
+  node.proc.send({ type: 'stop' });
+  await Promise.all([clients, node].map((c) => c && new Promise((r) => (c.proc.exitCode !== null ? r(null) : c.proc.once('exit', r)))));
+  rmSync(dir, { recursive: true, force: true });
+}
+report(`Live subscriptions (OTLP/HTTP protobuf, ${seconds}s per phase, window ${windowMs} ms)`, figures);

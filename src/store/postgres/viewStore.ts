@@ -1,0 +1,195 @@
+// The PostgreSQL view store: how several nodes share one set of views (DESIGN §7). Tables and
+// indexes are rendered from src/views/schema.ts and created by versioned migrations; a batch
+// is replaced in one transaction (delete the traces stored before, insert every view's rows
+// with one INSERT … unnest per view); queries are rendered by sql.ts and run on the pool.
+import type { Logger } from 'pino';
+import { TesseraError } from '../../errors.ts';
+import type { Span } from '../../model/span.ts';
+import { decodeSpanBatch } from '../codec.ts';
+import { traceKeyString, type TraceKey, type TraceRows, type ViewStore } from '../api.ts';
+import type { ViewQuery, ViewQueryResult } from '../query.ts';
+import { VIEWS, rawTraceView, type ColumnType } from '../../views/schema.ts';
+import { createPgPool, migrate, pgError, type PgPool } from './pool.ts';
+import { renderPgQuery } from './sql.ts';
+import { VIEW_MIGRATIONS, addMissingColumns, quoteIdent } from './viewDdl.ts';
+import { viewInsert } from './viewWrite.ts';
+
+export type PgViewStoreOptions =
+  /** Opens its own pool (ended on close). */
+  | { url: string; logger?: Logger; /** Connections at most (default 4: one writer, readers). */ max?: number }
+  /** Runs on a pool shared with the entity store; the store never ends it. */
+  | { pool: PgPool; logger?: Logger };
+
+/** `(tenant_id, trace_id) IN (pairs)`: two text[] parameters from `$from` on. */
+const keysIn = (from: number): string => `(tenant_id, trace_id) IN (SELECT * FROM unnest($${from}::text[], $${from + 1}::text[]))`;
+const keyParams = (keys: readonly TraceKey[]): [string[], string[]] => [keys.map((k) => k.tenant), keys.map((k) => k.traceId)];
+
+const EXISTING = `SELECT tenant_id, trace_id FROM ${quoteIdent(rawTraceView.name)} WHERE ${keysIn(1)}`;
+const STORED_SPANS = `SELECT tenant_id, trace_id, span_batch FROM ${quoteIdent(rawTraceView.name)} WHERE ${keysIn(1)}`;
+const DELETES = VIEWS.map((v) => `DELETE FROM ${quoteIdent(v.name)} WHERE ${keysIn(1)}`);
+
+/** Opens the store, creating or migrating its schema; ready when this resolves. */
+export async function openPostgresViewStore(opts: PgViewStoreOptions): Promise<ViewStore> {
+  const owned = !('pool' in opts);
+  const pool = 'pool' in opts ? opts.pool : createPgPool({ url: opts.url, logger: opts.logger, max: opts.max ?? 4, applicationName: 'tessera-views' });
+  const inserts = VIEWS.map((v) => ({ view: v, insert: viewInsert(v) }));
+  let writeChain: Promise<unknown> = Promise.resolve();
+  let reading = 0;
+  let readsDone: (() => void)[] = [];
+  let closed = false;
+
+  const assertOpen = (): void => {
+    if (closed) throw new TesseraError('UNAVAILABLE', 'the view store is closed');
+  };
+  const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = writeChain.then(fn, fn);
+    writeChain = run.catch(() => undefined);
+    return run;
+  };
+  /** A read counted until it settles, so close() can wait for it. */
+  const read = async <T>(fn: () => Promise<T>): Promise<T> => {
+    assertOpen();
+    reading++;
+    try {
+      return await fn();
+    } finally {
+      if (--reading === 0) for (const done of readsDone.splice(0)) done();
+    }
+  };
+
+  async function init(): Promise<void> {
+    assertOpen();
+    await migrate(pool, 'views', VIEW_MIGRATIONS);
+    try {
+      await addMissingColumns(pool);
+    } catch (err) {
+      throw pgError(err, 'adding view columns');
+    }
+  }
+
+  async function writeBatch(traces: TraceRows[]): Promise<void> {
+    let client;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw pgError(err, 'connecting to write views');
+    }
+    let failure: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      // Only traces stored before need deleting; their rawTraceView row says which. A batch that
+      // somehow lacks that row for a trace deletes every one of its traces instead.
+      const keys = traces.map((t) => t.key);
+      const unmarked = traces.some((t) => (t.views[rawTraceView.name]?.length ?? 0) !== 1);
+      const stored = unmarked ? keys : (await client.query<{ tenant_id: string; trace_id: string }>(EXISTING, keyParams(keys))).rows.map((r) => ({ tenant: r.tenant_id, traceId: r.trace_id }));
+      if (stored.length > 0) for (const sql of DELETES) await client.query(sql, keyParams(stored));
+      for (const { view, insert } of inserts) {
+        const rows = traces.flatMap((t) => t.views[view.name] ?? []);
+        if (rows.length === 0) continue;
+        await client.query({ name: `tessera_insert_${view.name}`, text: insert.sql, values: insert.params(rows) });
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw writeError(err);
+    } finally {
+      // A connection that failed mid-transaction is discarded, not reused.
+      client.release(failure);
+    }
+  }
+
+  async function replaceTraces(batch: readonly TraceRows[]): Promise<void> {
+    assertOpen();
+    if (batch.length === 0) return;
+    // The last rows given for a trace win, as if written one after the other.
+    const byKey = new Map<string, TraceRows>();
+    for (const t of batch) byKey.set(traceKeyString(t.key), t);
+    await serialized(() => writeBatch([...byKey.values()]));
+  }
+
+  async function storedSpans(keys: readonly TraceKey[]): Promise<Map<string, Span[]>> {
+    const out = new Map<string, Span[]>();
+    if (keys.length === 0) {
+      assertOpen();
+      return out;
+    }
+    const res = await read(() => pool.query<{ tenant_id: string; trace_id: string; span_batch: Buffer }>(STORED_SPANS, keyParams(keys))).catch((err: unknown) => {
+      throw pgError(err, 'reading stored spans');
+    });
+    for (const r of res.rows) out.set(traceKeyString({ tenant: r.tenant_id, traceId: r.trace_id }), decodeSpanBatch(r.span_batch));
+    return out;
+  }
+
+  async function query(q: ViewQuery): Promise<ViewQueryResult> {
+    assertOpen();
+    const rendered = renderPgQuery(q);
+    return read(async () => {
+      try {
+        const res = await pool.query(rendered.sql, rendered.params);
+        const rows = res.rows.map((raw: Record<string, unknown>) => {
+          const row: Record<string, unknown> = {};
+          for (const [as, type] of rendered.types) row[as] = fromPg(type, raw[as]);
+          return row;
+        });
+        if (!rendered.count) return { rows };
+        const counted = await pool.query<{ n: string | number }>(rendered.count.sql, rendered.count.params);
+        return { rows, total: Number(counted.rows[0].n) };
+      } catch (err) {
+        throw queryError(err);
+      }
+    });
+  }
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    await writeChain;
+    while (reading > 0) await new Promise<void>((resolve) => readsDone.push(resolve));
+    if (owned) await pool.end();
+  }
+
+  try {
+    await init();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { init, replaceTraces, storedSpans, query, close };
+}
+
+/** A value from pg as the neutral type promises it (pg returns bigint and numeric as text). */
+export function fromPg(type: ColumnType, v: unknown): unknown {
+  if (v === null || v === undefined) return type === 'string_array' ? [] : null;
+  switch (type) {
+    case 'long': {
+      if (typeof v === 'number') return v;
+      const n = Number(v);
+      return Number.isSafeInteger(n) ? n : BigInt(String(v));
+    }
+    case 'double':
+      return typeof v === 'number' ? v : Number(v);
+    case 'string_array':
+      return Array.isArray(v) ? v : [];
+    default:
+      return v;
+  }
+}
+
+/**
+ * A write that lost a race with another node writing the same trace (the unique
+ * rawTraceView key) is retryable: the retry finds the trace stored and replaces it.
+ */
+function writeError(err: unknown): TesseraError {
+  const code = (err as { code?: unknown })?.code;
+  if (code === '23505') return new TesseraError('UNAVAILABLE', 'another node wrote one of these traces at the same time; retry', { cause: err, retryAfterSec: 1 });
+  return pgError(err, 'writing views');
+}
+
+/** PostgreSQL's complaints about a bad pattern or value (data exceptions, class 22) are the caller's. */
+function queryError(err: unknown): TesseraError {
+  if (err instanceof TesseraError) return err;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && code.startsWith('22')) return new TesseraError('BAD_QUERY', (err as Error).message, { cause: err });
+  return pgError(err, 'querying views');
+}
