@@ -13,7 +13,7 @@ import { NO_FAULTS } from '../src/loadgen/feed.ts';
 import type { TraceRecord } from '../src/loadgen/manifest.ts';
 import { encoderFor, transportFor } from '../src/loadgen/protocols.ts';
 import { LoadRunner, type RunOptions, type RunResult } from '../src/loadgen/runner.ts';
-import { checkTraces, verifyManifest } from '../src/loadgen/verify.ts';
+import { checkTraces, type VerifyReport, verifyManifest } from '../src/loadgen/verify.ts';
 import { type Figure, report } from './figures.ts';
 import { cpuSecondsOf, memoryOf, type NodeProcess, startNode } from './node-process.ts';
 import { type RedisProcess, startRedis } from './redis.ts';
@@ -26,6 +26,17 @@ const seconds = Number(arg('seconds', '15'));
 const windowMs = Number(arg('window-ms', '1000'));
 const modes = arg('modes', 'embedded,redis').split(',');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Wrong traces are re-checked this long: a node on a loaded machine may still be writing them. */
+const VERIFY_DEADLINE_MS = 180_000;
+
+function describeProblems(mode: string, v: VerifyReport): void {
+  const kinds = { lost: v.lost, split: v.split, incomplete: v.incomplete, excess: v.excess };
+  for (const [kind, list] of Object.entries(kinds)) {
+    if (list.length === 0) continue;
+    const sample = list.slice(0, 3).map((p) => `${p.traceId} (sent ${p.expected}, found ${p.found.join('+') || 'nothing'})`).join(', ');
+    console.log(`  ${mode}: ${list.length} ${kind} trace(s), e.g. ${sample}`);
+  }
+}
 
 async function withNode<T>(mode: string, fn: (node: NodeProcess) => Promise<T>): Promise<T> {
   let redis: RedisProcess | null = null;
@@ -73,7 +84,8 @@ async function throughput(mode: string): Promise<{ figures: Figure[]; rate: numb
     const acked = result.manifest!.acknowledged();
     const doneAt = await drained(node, acked);
     const cpu = cpuSecondsOf(node.pid) - cpu0;
-    const verify = await verifyManifest(result.manifest!, { ...verifyOpts(node), chunk: 200, settleMs: 0, deadlineMs: 60_000, pollMs: 1_000 });
+    const verify = await verifyManifest(result.manifest!, { ...verifyOpts(node), chunk: 200, settleMs: 0, deadlineMs: VERIFY_DEADLINE_MS, pollMs: 1_000 });
+    describeProblems(mode, verify);
     const c = result.counters;
     const rate = (c.spansAcked * 1000) / (doneAt - start);
     const p = `e2e.${mode}`;
@@ -100,7 +112,8 @@ async function freshness(mode: string, rate: number): Promise<Figure[]> {
     try {
       const result = await load(node, mode, rate, { onTraceAcked: (r, at) => probe.offer(r, at) });
       const fresh = await probe.close();
-      const verify = await verifyManifest(result.manifest!, { ...verifyOpts(node), chunk: 200, settleMs: windowMs, deadlineMs: 60_000, pollMs: 500 });
+      const verify = await verifyManifest(result.manifest!, { ...verifyOpts(node), chunk: 200, settleMs: windowMs, deadlineMs: VERIFY_DEADLINE_MS, pollMs: 500 });
+      describeProblems(mode, verify);
       const inFlight = rate * (fresh.p50Ms / 1000);
       const p = `e2e.${mode}`;
       return [

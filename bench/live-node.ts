@@ -19,6 +19,10 @@ const node = await startLiveNodeRaw({
 });
 process.send!({ type: 'ready', ws: node.ws, otlpHttp: node.otlpHttp, graphql: node.graphql });
 process.on('message', (m: { type: string }) => {
-  if (m.type === 'stats') process.send!({ type: 'stats', server: node.live.server!.stats(), hub: node.live.hub.stats() });
+  if (m.type === 'stats') {
+    void node.backlog().then((backlog) => process.send!({
+      type: 'stats', server: node.live.server!.stats(), hub: node.live.hub.stats(), backlog, spansWritten: node.spansWritten(),
+    }));
+  }
   if (m.type === 'stop') void node.stop().then(() => process.exit(0));
 });

@@ -51,6 +51,7 @@ const attr = (name: string) => ({ attribute: name });
 const counted = { onlyAggregationsAllowed: true, aggregations: ['COUNT', 'AVGRATE'] as AggregationType[] };
 
 const times = (): Spec[] => [a('startTime', 'start_time_millis', 'LONG', 'Start Time', MS), a('endTime', 'end_time_millis', 'LONG', 'End Time', MS)];
+const spaces = (): Spec => a('spaceIds', 'space_ids', 'STRING_ARRAY', 'Space IDs');
 const redMetrics = (): Spec[] => [
   a('duration', 'duration_millis', 'LONG', 'Duration', M('ms')),
   a('errorCount', 'error_count', 'LONG', 'Errors', M()),
@@ -72,6 +73,7 @@ const SERVICE: ScopeSpec = {
     a('namespace', 'namespace_name', 'STRING', 'Namespace', G),
     a('cluster', 'cluster_name', 'STRING', 'Cluster', G),
     ...redMetrics(),
+    spaces(),
   ],
 };
 
@@ -93,6 +95,7 @@ const API: ScopeSpec = {
     ...redMetrics(),
     a('httpMethod', undefined, 'STRING', 'HTTP Method', ent(attr('http_method'))),
     a('httpUrl', undefined, 'STRING', 'HTTP URL', ent(attr('http_url'))),
+    spaces(),
   ],
 };
 
@@ -109,6 +112,7 @@ const BACKEND: ScopeSpec = {
     a('path', 'backend_path', 'STRING', 'Path', G),
     a('name', 'backend_name', 'STRING', 'Backend Name', { ...G, ...ent('name') }),
     ...redMetrics(),
+    spaces(),
   ],
 };
 

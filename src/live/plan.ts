@@ -60,6 +60,7 @@ export function planLive(
  */
 export class LiveRow {
   private values: Map<string, unknown> | undefined;
+  private results: Map<string, unknown> | undefined;
 
   constructor(
     readonly scope: string,
@@ -69,6 +70,18 @@ export class LiveRow {
     readonly writtenAt: number,
     private readonly row: ViewRow,
   ) {}
+
+  /**
+   * What `run` gives for this row, computed once per `key`: subscribers sending the same
+   * operation share one execution of it.
+   */
+  shared<R>(key: string, run: () => R): R {
+    const results = (this.results ??= new Map());
+    if (results.has(key)) return results.get(key) as R;
+    const r = run();
+    results.set(key, r);
+    return r;
+  }
 
   value(def: AttributeDef, subpath?: string): unknown {
     const slot = subpath === undefined ? def.key : `${def.key}\u0000${subpath}`;

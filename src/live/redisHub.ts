@@ -10,7 +10,7 @@ import { TesseraError } from '../errors.ts';
 import { DEFAULT_MAX_QUEUED_TRACES, type HubSubscription, type LiveHub, type LiveHubOptions, type LiveHubStats, type LiveTrace } from './api.ts';
 import { decodeLiveTrace, encodeLiveTrace } from './codec.ts';
 import { LossLog } from './lossLog.ts';
-import { epochMsNow, liveTraceOf, TenantListeners } from './memoryHub.ts';
+import { epochMsNow, liveTraceOf, TenantListeners } from './listeners.ts';
 import { PublishQueue } from './publishQueue.ts';
 
 export interface RedisLiveHubOptions extends LiveHubOptions {

@@ -20,16 +20,18 @@ import type { Context, SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { TesseraError } from '../errors.ts';
 import { catalog as defaultCatalog, type AttributeCatalog } from '../gateway/catalog.ts';
 import { formatGraphqlError } from '../gateway/errors.ts';
 import type { LiveHub } from './api.ts';
 import { LiveFanout, type LiveFanoutStats } from './fanout.ts';
+import { LiveRow } from './plan.ts';
 import { liveSchema, type LiveContext } from './schema.ts';
 
 /** Close codes of the live endpoint (besides graphql-ws's own 44xx codes). */
 export const LiveCloseCode = {
   /** The connection_init payload names a tenant that is not a non-empty string. */
-  BadTenant: 4400,
+  BadTenant: 4422,
   /** A subscription's buffer filled up: the client does not read fast enough. */
   SubscriberFellBehind: 4413,
   /** The node is shutting down. */
@@ -87,17 +89,24 @@ function tenantOf(params: Record<string, unknown> | undefined, request: http.Inc
   return (Array.isArray(header) ? header[0] : header)?.trim() || fallback;
 }
 
-/** Executes the selection once per event of a source stream; ending it ends the source. */
+/**
+ * Executes the selection once per event of a source stream; ending it ends the source. An
+ * event is shared by every subscriber of its filter set (one tenant), so subscribers sending
+ * the same operation (`operationKey`) share its execution too.
+ */
 class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
   constructor(
     private readonly source: AsyncIterator<unknown>,
     private readonly args: ExecutionArgs,
+    private readonly operationKey: string,
   ) {}
 
   async next(): Promise<IteratorResult<ExecutionResult>> {
     const r = await this.source.next();
     if (r.done) return { value: undefined, done: true };
-    return { value: (await execute({ ...this.args, rootValue: r.value })) as ExecutionResult, done: false };
+    const run = () => execute({ ...this.args, rootValue: r.value });
+    const result = r.value instanceof LiveRow ? r.value.shared(this.operationKey, run) : run();
+    return { value: (await result) as ExecutionResult, done: false };
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
@@ -168,10 +177,16 @@ export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOpt
       schema, document, contextValue: conn.context,
       variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined,
     };
-    if (getOperationAST(document, args.operationName)?.operation !== 'subscription') return args;
+    const operation = getOperationAST(document, args.operationName)?.operation;
+    if (operation !== 'subscription') {
+      return [new GraphQLError(`a ${operation ?? 'missing'} operation is served over HTTP on this path; graphql-ws serves subscriptions`, {
+        originalError: new TesseraError('BAD_QUERY', 'graphql-ws serves subscriptions only'),
+      })];
+    }
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source.errors ?? [new GraphQLError('the subscription did not start')];
-    streams.set(args, new ExecutedStream(source[Symbol.asyncIterator](), args));
+    const operationKey = `${args.operationName ?? ''}\u0000${payload.query}\u0000${JSON.stringify(args.variableValues ?? null)}`;
+    streams.set(args, new ExecutedStream(source[Symbol.asyncIterator](), args, operationKey));
     return args;
   };
 

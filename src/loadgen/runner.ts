@@ -50,6 +50,18 @@ export type Encoder = (spans: readonly GenSpan[]) => Uint8Array | string;
 
 const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
+/** Where the paced phase stands. */
+interface Pace {
+  start: number;
+  lastSend: number;
+  /** Traces generated. */
+  traces: number;
+  /** Units (spans or traces, as the rate counts) released so far. */
+  units: number;
+  /** Units the pacer allowed but the run gave up catching up on. */
+  forgiven: number;
+}
+
 export class LoadRunner {
   readonly counters = new RunCounters();
   private readonly feed: SpanFeed;
@@ -77,61 +89,26 @@ export class LoadRunner {
   }
 
   async run(): Promise<RunResult> {
-    const start = performance.now();
-    const endAt = start + this.opts.durationMs;
-    const B = this.opts.batchSpans;
-    let lastSend = start;
-    let generatedTraces = 0;
-    let sentUnits = 0; // spans (spans mode) or traces generated (traces mode)
-    let forgiven = 0;
-    const maxLag = Math.max(B, this.opts.rate); // never burst more than ~1 s of backlog
-
+    const p: Pace = { start: performance.now(), lastSend: 0, traces: 0, units: 0, forgiven: 0 };
+    p.lastSend = p.start;
+    const endAt = p.start + this.opts.durationMs;
     while (!this.stopping) {
       const now = performance.now();
       if (now >= endAt) break;
       this.feed.releaseDue(now);
-      const allowedRaw = this.pacer.allowedAt(now - start) - forgiven;
-      if (!this.pacer.unlimited && allowedRaw - sentUnits > maxLag) forgiven += allowedRaw - sentUnits - maxLag;
-      const allowed = this.pacer.allowedAt(now - start) - forgiven;
-
-      if (this.opts.rateUnit === 'traces') {
-        // Generate what the pacer allows, but never queue more than a few requests' worth: a
-        // slow receiver then makes the run fall behind (and forgive the lag) instead of growing memory.
-        const bound = this.pacer.unlimited ? B : B * this.opts.concurrency * 2;
-        while (sentUnits < Math.floor(allowed) && this.feed.queued < bound) {
-          this.feed.addTrace(nowUs(), now);
-          sentUnits++;
-          generatedTraces++;
-        }
-        while (this.counters.inFlight < this.opts.concurrency && this.feed.queued > 0
-          && (this.feed.queued >= B || now - lastSend >= this.opts.lingerMs)) {
-          this.dispatch(this.feed.take(B));
-          lastSend = now;
-        }
-      } else {
-        while (this.counters.inFlight < this.opts.concurrency) {
-          const n = this.pacer.unlimited ? B : Math.min(B, Math.floor(allowed - sentUnits));
-          if (n <= 0 || (n < B && now - lastSend < this.opts.lingerMs)) break;
-          while (this.feed.queued < n) {
-            this.feed.addTrace(nowUs(), now);
-            generatedTraces++;
-          }
-          this.dispatch(this.feed.take(n));
-          sentUnits += n;
-          lastSend = now;
-        }
-      }
-      await this.waitUntil(Math.min(endAt, this.nextWakeMs(start, sentUnits + forgiven, lastSend)));
+      if (this.opts.rateUnit === 'traces') this.paceTraces(p, now);
+      else this.paceSpans(p, now);
+      await this.waitUntil(Math.min(endAt, this.nextWakeMs(p)));
     }
-    const pacedMs = Math.min(performance.now(), endAt) - start;
+    const pacedMs = Math.min(performance.now(), endAt) - p.start;
     let spansSentPaced: number;
     if (this.opts.rateUnit === 'spans') {
       // Spans the pacer released but that wait for a full batch or the linger time are due
       // in the paced phase too: queue them now so they leave first in the drain.
-      const owed = this.pacer.unlimited ? 0 : Math.max(0, Math.floor(this.pacer.allowedAt(pacedMs) - forgiven - sentUnits));
+      const owed = this.pacer.unlimited ? 0 : Math.max(0, Math.floor(this.pacer.allowedAt(pacedMs) - p.forgiven - p.units));
       while (this.feed.queued < owed) {
         this.feed.addTrace(nowUs(), performance.now());
-        generatedTraces++;
+        p.traces++;
       }
       spansSentPaced = this.counters.spansSent + owed;
     } else {
@@ -139,9 +116,53 @@ export class LoadRunner {
     }
     await this.drain();
     return {
-      counters: this.counters, manifest: this.manifest, pacedMs, spansSentPaced, tracesPaced: generatedTraces,
-      elapsedMs: performance.now() - start, seed: this.opts.generator.seed ?? 1,
+      counters: this.counters, manifest: this.manifest, pacedMs, spansSentPaced, tracesPaced: p.traces,
+      elapsedMs: performance.now() - p.start, seed: this.opts.generator.seed ?? 1,
     };
+  }
+
+  /** Units the pacer allows now, after forgiving any backlog beyond about one second. */
+  private allowed(p: Pace, now: number): number {
+    const maxLag = Math.max(this.opts.batchSpans, this.opts.rate);
+    const allowed = this.pacer.allowedAt(now - p.start) - p.forgiven;
+    if (!this.pacer.unlimited && allowed - p.units > maxLag) p.forgiven += allowed - p.units - maxLag;
+    return this.pacer.allowedAt(now - p.start) - p.forgiven;
+  }
+
+  /** Spans mode: a request leaves when the pacer allows a full batch (or linger has passed). */
+  private paceSpans(p: Pace, now: number): void {
+    const B = this.opts.batchSpans;
+    const allowed = this.allowed(p, now);
+    while (this.counters.inFlight < this.opts.concurrency) {
+      const n = this.pacer.unlimited ? B : Math.min(B, Math.floor(allowed - p.units));
+      if (n <= 0 || (n < B && now - p.lastSend < this.opts.lingerMs)) break;
+      while (this.feed.queued < n) {
+        this.feed.addTrace(nowUs(), now);
+        p.traces++;
+      }
+      this.dispatch(this.feed.take(n));
+      p.units += n;
+      p.lastSend = now;
+    }
+  }
+
+  /** Traces mode: traces are generated as the pacer allows; full batches (or lingering ones) leave. */
+  private paceTraces(p: Pace, now: number): void {
+    const B = this.opts.batchSpans;
+    const allowed = this.allowed(p, now);
+    // Never queue more than a few requests' worth: a slow receiver then makes the run fall
+    // behind (and forgive the lag) instead of growing memory.
+    const bound = this.pacer.unlimited ? B : B * this.opts.concurrency * 2;
+    while (p.units < Math.floor(allowed) && this.feed.queued < bound) {
+      this.feed.addTrace(nowUs(), now);
+      p.units++;
+      p.traces++;
+    }
+    while (this.counters.inFlight < this.opts.concurrency && this.feed.queued > 0
+      && (this.feed.queued >= B || now - p.lastSend >= this.opts.lingerMs)) {
+      this.dispatch(this.feed.take(B));
+      p.lastSend = now;
+    }
   }
 
   /** After the paced phase: send what is queued, then held-back spans as they fall due. */
@@ -156,12 +177,12 @@ export class LoadRunner {
     await Promise.all(this.tasks);
   }
 
-  private nextWakeMs(start: number, unitsDone: number, lastSend: number): number {
+  private nextWakeMs(p: Pace): number {
     // Unpaced, or every request slot taken: the next completion is what can change anything.
     if (this.pacer.unlimited || this.counters.inFlight >= this.opts.concurrency) return Infinity;
     const unit = this.opts.rateUnit === 'traces' ? 1 : this.opts.batchSpans;
-    const full = start + this.pacer.timeFor(unitsDone + unit);
-    const linger = this.feed.queued > 0 || this.opts.rateUnit === 'spans' ? lastSend + this.opts.lingerMs : Infinity;
+    const full = p.start + this.pacer.timeFor(p.units + p.forgiven + unit);
+    const linger = this.feed.queued > 0 || this.opts.rateUnit === 'spans' ? p.lastSend + this.opts.lingerMs : Infinity;
     return Math.min(full, linger, this.feed.nextDueMs);
   }
 

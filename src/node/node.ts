@@ -8,8 +8,13 @@ import type { NodeOptions } from '../config/options.ts';
 import type { SpanLog, ViewStore } from '../store/api.ts';
 import { createMemorySpanLog } from '../store/memory/spanlog.ts';
 import { groupByPartition } from '../store/partition.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { openDuckDbViewStore } from '../store/duckdb/viewStore.ts';
-import { traceRows } from '../views/rows.ts';
+import { openDuckDbEntityStore } from '../store/duckdb/entityStore.ts';
+import type { EntityStore } from '../store/entities.ts';
+import { buildRowsOf } from '../views/rows.ts';
+import { createDefaultEnrichment } from '../enrich/index.ts';
+import { startEntityResolver } from '../actors/entityResolver.ts';
 import { buildGraphqlHttpHandler } from '../gateway/http.ts';
 import { startReceivers, buildJaegerImportHandler } from '../ingest/receivers.ts';
 import { spanLogSink } from '../ingest/sink.ts';
@@ -47,6 +52,30 @@ function resolveNodeId(opts: NodeOptions): string {
   return id;
 }
 
+/**
+ * The view and entity stores: PostgreSQL for both with --postgres (shared by a cluster), else
+ * one DuckDB file under the data dir, opened once and shared by both stores.
+ */
+async function openStores(opts: NodeOptions, logger: Logger, closers: (() => Promise<void>)[]): Promise<{ store: ViewStore; entities: EntityStore }> {
+  if (opts.postgres) {
+    const { openPostgresViewStore } = await import('../store/postgres/viewStore.ts');
+    const { openPgEntityStore } = await import('../store/postgres/entityStore.ts');
+    const store = await openPostgresViewStore({ url: opts.postgres, logger });
+    closers.push(() => store.close());
+    const entities = await openPgEntityStore({ url: opts.postgres, logger });
+    closers.push(() => entities.close());
+    return { store, entities };
+  }
+  const path = join(opts.dataDir, 'tessera.duckdb');
+  const instance = await DuckDBInstance.create(path);
+  closers.push(async () => instance.closeSync());
+  const store = await openDuckDbViewStore({ path, instance });
+  closers.push(() => store.close());
+  const entities = await openDuckDbEntityStore({ instance });
+  closers.push(() => entities.close());
+  return { store, entities };
+}
+
 export async function startNode(opts: NodeOptions, logger: Logger): Promise<RunningNode> {
   mkdirSync(opts.dataDir, { recursive: true });
   const nodeId = resolveNodeId(opts);
@@ -69,8 +98,7 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
       : createMemorySpanLog({ partitions: opts.partitions, maxBacklogSpans: opts.maxBacklogSpans });
     closers.push(() => log.close());
 
-    const store = await openDuckDbViewStore({ path: join(opts.dataDir, 'tessera.duckdb') });
-    closers.push(() => store.close());
+    const { store, entities } = await openStores(opts, logger, closers);
 
     const http: MainHttpServer = await startMainHttp(opts.host, opts.httpPort, {
       isReady: () => ready,
@@ -85,7 +113,9 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
 
     if (has('process')) {
       const system = startActorSystem(`tessera-${nodeId}`);
-      const writer = spawnViewWriter(system, { store, rowsOf: traceRows, logger, maxBatchSpans: 20_000 });
+      const resolver = startEntityResolver(system, { store: entities, logger }, {});
+      const enrichment = createDefaultEnrichment({ resolver, logger });
+      const writer = spawnViewWriter(system, { store, rowsOf: buildRowsOf(enrichment), logger, maxBatchSpans: 20_000 });
       const coordinator = new ShardCoordinator({
         system,
         log,
@@ -100,6 +130,7 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
       });
       closers.push(async () => {
         tell(writer, { type: 'Stop' });
+        await resolver.close();
         stopActorSystem(system);
       });
       closers.push(() => coordinator.stop({ drainLog: !opts.redis, stallMs: 30_000 }));

@@ -2,6 +2,7 @@
 // definitions (DuckDB, PostgreSQL; Pinot later), and the gateway's attribute catalog points at
 // their columns. View and column names are the reference's (hypertrace-ingest §6, snake_case),
 // filled from an enriched trace by src/views/rows.ts; docs/views.md gives each column's rule.
+import { PROTOCOLS } from '../normalize/protocol.ts';
 
 /** Neutral column types; adapters map them to their dialect. */
 export type ColumnType = 'string' | 'long' | 'double' | 'boolean' | 'string_map' | 'string_array' | 'bytes';
@@ -16,6 +17,12 @@ export interface ColumnDef {
    * other column holds its value.
    */
   enrichment?: boolean;
+  /**
+   * The closed set of values a string column holds (besides null). An adapter may store it as
+   * an enum (DuckDB appends an enum as one byte, a string as a native call); queries still see
+   * strings, compared and ordered as strings. A value outside the set is a bug: writes refuse it.
+   */
+  values?: readonly string[];
 }
 
 export interface ViewDef {
@@ -35,6 +42,18 @@ export interface ViewDef {
 const col = (name: string, type: ColumnType, extra: Partial<ColumnDef> = {}): ColumnDef => ({ name, type, ...extra });
 const req = (name: string, type: ColumnType): ColumnDef => col(name, type, { required: true });
 const enr = (name: string, type: ColumnType): ColumnDef => col(name, type, { enrichment: true });
+const oneOf = (name: string, values: readonly string[]): ColumnDef => col(name, 'string', { values });
+
+/** SPAN_TYPE. */
+export const SPAN_TYPES = ['ENTRY', 'EXIT', 'UNKNOWN'] as const;
+/** API_BOUNDARY_TYPE (null when neither). */
+export const API_BOUNDARY_TYPES = ['ENTRY', 'EXIT'] as const;
+/** protocol_name: '' when unknown; backend protocols share the names (UNKNOWN included). */
+export const PROTOCOL_NAMES: readonly string[] = ['', ...PROTOCOLS];
+export const STATUSES = ['FAIL', 'SUCCESS'] as const;
+export const API_DISCOVERY_STATES = ['DISCOVERED'] as const;
+/** The OTel span kinds (src/model/span.ts). */
+export const SPAN_KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'] as const;
 
 /** Tessera additions on every span-based view: µs precision next to the reference's ms. */
 const MICROS: readonly ColumnDef[] = [col('start_time_micros', 'long'), col('end_time_micros', 'long'), col('duration_micros', 'long')];
@@ -81,25 +100,25 @@ export const spanEventView: ViewDef = {
     col('parent_span_id', 'string'),
     req('trace_id', 'string'),
     // SPAN_TYPE: ENTRY / EXIT / UNKNOWN.
-    col('span_kind', 'string'),
+    oneOf('span_kind', SPAN_TYPES),
     col('event_name', 'string'),
     col('service_id', 'string'),
     col('service_name', 'string'),
     col('api_id', 'string'),
     col('api_name', 'string'),
-    col('api_discovery_state', 'string'),
+    oneOf('api_discovery_state', API_DISCOVERY_STATES),
     col('entry_api_id', 'string'),
-    col('protocol_name', 'string'),
+    oneOf('protocol_name', PROTOCOL_NAMES),
     col('tags', 'string_map'),
     col('status_code', 'string'),
-    col('status', 'string'),
+    oneOf('status', STATUSES),
     col('status_message', 'string'),
     req('start_time_millis', 'long'),
     col('end_time_millis', 'long'),
     col('duration_millis', 'long'),
     col('api_trace_id', 'string'),
     col('api_trace_count', 'long'),
-    col('api_boundary_type', 'string'),
+    oneOf('api_boundary_type', API_BOUNDARY_TYPES),
     col('display_entity_name', 'string'),
     col('display_span_name', 'string'),
     col('request_url', 'string'),
@@ -111,7 +130,7 @@ export const spanEventView: ViewDef = {
     col('api_trace_error_span_count', 'long'),
     col('spans', 'long'),
     // Tessera additions: the OTel span kind and µs precision.
-    col('kind', 'string'),
+    oneOf('kind', SPAN_KINDS),
     ...MICROS,
   ],
 };
@@ -139,7 +158,7 @@ export const serviceCallView: ViewDef = {
     col('callee_api', 'string'),
     col('request_url', 'string'),
     col('request_method', 'string'),
-    col('protocol_name', 'string'),
+    oneOf('protocol_name', PROTOCOL_NAMES),
     col('response_status_code', 'long'),
     req('start_time_millis', 'long'),
     col('end_time_millis', 'long'),
@@ -175,12 +194,12 @@ export const backendEntityView: ViewDef = {
     col('backend_name', 'string'),
     col('backend_host', 'string'),
     col('backend_port', 'string'),
-    col('backend_protocol', 'string'),
+    oneOf('backend_protocol', PROTOCOLS),
     col('backend_path', 'string'),
     req('start_time_millis', 'long'),
     col('end_time_millis', 'long'),
     col('duration_millis', 'long'),
-    col('span_kind', 'string'),
+    oneOf('span_kind', SPAN_TYPES),
     col('error_count', 'long'),
     col('exception_count', 'long'),
     col('num_calls', 'long'),
@@ -190,7 +209,7 @@ export const backendEntityView: ViewDef = {
     col('tags', 'string_map'),
     col('display_name', 'string'),
     col('status_code', 'string'),
-    col('status', 'string'),
+    oneOf('status', STATUSES),
     col('status_message', 'string'),
     enr('space_ids', 'string_array'),
     col('backend_operation', 'string'),
@@ -216,13 +235,13 @@ export const rawServiceView: ViewDef = {
     col('service_id', 'string'),
     col('api_name', 'string'),
     col('api_id', 'string'),
-    col('api_discovery_state', 'string'),
+    oneOf('api_discovery_state', API_DISCOVERY_STATES),
     req('start_time_millis', 'long'),
     col('end_time_millis', 'long'),
     col('duration_millis', 'long'),
     col('transaction_name', 'string'),
-    col('span_kind', 'string'),
-    col('protocol_name', 'string'),
+    oneOf('span_kind', SPAN_TYPES),
+    oneOf('protocol_name', PROTOCOL_NAMES),
     col('status_code', 'string'),
     col('error_count', 'long'),
     col('exception_count', 'long'),

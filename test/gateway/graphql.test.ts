@@ -4,6 +4,8 @@
 import t from 'tap';
 import { between, hotrodSpans, startGateway, HOTROD_ID, HOTROD_ID_64 } from './fixture.ts';
 import { makeSpan, hexId } from '../helpers/spans.ts';
+import { assembleTrace } from '../../src/trace/assemble.ts';
+import { traceRows } from '../../src/views/rows.ts';
 
 const hotrod = hotrodSpans();
 const startMs = Math.floor(Math.min(...hotrod.map((s) => s.startUs)) / 1000);
@@ -28,12 +30,14 @@ t.test('Q6, batched in one POST, returns the trace and all its spans with typed 
   const spans = json[1].data.spans.results as any[];
   t.equal(spans.length, hotrod.length, 'every span of the trace');
   const byId = new Map(hotrod.map((s) => [s.spanId, s]));
+  // Names as enrichment gives them (API names; leaf exits count for their caller's service).
+  const rowOf = new Map(traceRows(assembleTrace(hotrod)).views.spanEventView.map((r) => [r.span_id, r]));
   for (const r of spans) {
     const s = byId.get(r.id)!;
     t.ok(s, `span ${r.id} is one of the trace's`);
     t.match(r, {
-      displaySpanName: s.name,
-      serviceName: s.serviceName,
+      displaySpanName: rowOf.get(r.id)!.display_span_name,
+      serviceName: rowOf.get(r.id)!.service_name,
       parentSpanId: s.parentSpanId === '' ? null : s.parentSpanId,
       startTime: Math.floor(s.startUs / 1000),
       duration: Math.floor((s.endUs - s.startUs) / 1000),

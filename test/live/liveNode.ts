@@ -34,6 +34,10 @@ export interface LiveNodeOptions {
 
 export interface LiveNode {
   live: LiveWiring;
+  /** Spans acknowledged by receivers and not yet written. */
+  backlog(): Promise<number>;
+  /** Spans written so far (every write of a trace counts its spans). */
+  spansWritten(): number;
   graphql: string;
   ws: string;
   otlpHttp: string;
@@ -61,8 +65,13 @@ export async function startLiveNodeRaw(opts: LiveNodeOptions): Promise<LiveNode>
     const live = await wireLive({ server: http.server, defaultTenant, logger, maxBufferedTraces: opts.maxBufferedTraces, closeGraceMs: opts.closeGraceMs });
     closers.push(() => live.close());
 
+    let written = 0;
+    const onWritten: typeof live.onWritten = (traces) => {
+      for (const w of traces) written += w.trace.spans.length;
+      live.onWritten(traces);
+    };
     const system = startActorSystem(`tessera-live-${process.pid}-${Date.now()}`);
-    const writer = spawnViewWriter(system, { store, rowsOf: traceRows, logger, maxBatchSpans: 20_000, onWritten: live.onWritten });
+    const writer = spawnViewWriter(system, { store, rowsOf: traceRows, logger, maxBatchSpans: 20_000, onWritten });
     const coordinator = new ShardCoordinator({
       system, log, writer, logger,
       ownership: new SingleNodeOwnership(opts.partitions ?? 8),
@@ -86,6 +95,8 @@ export async function startLiveNodeRaw(opts: LiveNodeOptions): Promise<LiveNode>
     closers.push(() => receivers.close());
     return {
       live,
+      backlog: () => log.backlog(),
+      spansWritten: () => written,
       graphql: `http://127.0.0.1:${http.port}/graphql`,
       ws: `ws://127.0.0.1:${http.port}/graphql`,
       otlpHttp: `http://127.0.0.1:${receivers.ports.otlpHttp}/v1/traces`,

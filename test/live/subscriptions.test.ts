@@ -128,7 +128,20 @@ t.test('live subscriptions on /graphql', async (t) => {
     t.equal(stats().delivered - delivered, 4, 'the server handed out four events in all');
   });
 
-  await t.test('a connection naming a malformed tenant is closed with 4400', async (t) => {
+  await t.test('subscribers of one filter set each get the shape their own selection asks for', async (t) => {
+    await idle();
+    const [c1, c2] = [liveClient(t, node.ws), liveClient(t, node.ws)];
+    const filter = '(filterBy: [{type: ATTRIBUTE, keyExpression: {key: "services"}, operator: EQUALS, value: "shape-svc"}])';
+    const same = `subscription { liveTraces${filter} { id ${ATTR('n', 'numSpans')} } }`;
+    const subs = [c1.subscribe(same), c2.subscribe(same), c2.subscribe(`subscription { liveTraces${filter} { id ${ATTR('n', 'name')} update } }`)];
+    await waitFor(() => stats().subscriptions === 3 && stats().groups === 1, { what: 'three subscriptions of one filter set' });
+    const traceId = randomHex(16);
+    await send(node, traceId, [span('shape-svc')]);
+    await waitFor(() => subs.every((s) => s.events.length === 1), { what: 'the trace in every subscription' });
+    t.same(subs.map((s) => s.events[0]), [{ id: traceId, n: 1 }, { id: traceId, n: 1 }, { id: traceId, n: 'GET /x', update: false }]);
+  });
+
+  await t.test('a connection naming a malformed tenant is closed with 4422', async (t) => {
     const c = liveClient(t, node.ws, { connectionParams: { 'x-tenant-id': 42 } });
     c.subscribe('subscription { liveTraces { id } }');
     t.match(await c.closed, { code: LiveCloseCode.BadTenant, reason: /x-tenant-id/ });

@@ -6,6 +6,7 @@ import {
   BOOLEAN,
   DOUBLE,
   DuckDBDataChunk,
+  ENUM,
   LIST,
   VARCHAR,
   blobValue,
@@ -16,7 +17,8 @@ import {
 } from '@duckdb/node-api';
 import { TesseraError } from '../../errors.ts';
 import type { ViewRow, ViewValue } from '../api.ts';
-import type { ColumnType, ViewDef } from '../../views/schema.ts';
+import type { ColumnDef, ColumnType, ViewDef } from '../../views/schema.ts';
+import { enumMembers } from './ddl.ts';
 
 /** Rows per data chunk: DuckDB's vector size. */
 const CHUNK_ROWS = 2048;
@@ -49,13 +51,24 @@ const toDuckDb: Record<ColumnType, (v: ViewValue) => DuckDBValue> = {
   bytes: (v) => blobValue(v as Uint8Array),
 };
 
+/** An enum column's value, checked: a value outside the declared set is refused, never substituted. */
+function enumConvert(view: ViewDef, c: ColumnDef): (v: ViewValue) => DuckDBValue {
+  const members = new Set(enumMembers(c));
+  return (v) => {
+    if (typeof v === 'string' && members.has(v)) return v;
+    throw new TesseraError('INVALID_ARGUMENT', `${view.name}.${c.name} holds ${JSON.stringify(v)}, not one of its declared values`);
+  };
+}
+
 /**
- * Appends rows of `view` through columnar data chunks: numbers and nulls are copied into
- * DuckDB as whole vectors, so a row costs far less than one native call per column.
+ * Appends rows of `view` through columnar data chunks: numbers, enums and nulls are copied
+ * into DuckDB as whole vectors, so a row costs far less than one native call per column.
+ * `textColumns` names closed-set columns a table made by an older build stores as VARCHAR.
  */
-export function rowsAppender(view: ViewDef): (ap: DuckDBAppender, rows: readonly ViewRow[]) => void {
-  const types = view.columns.map((c) => CHUNK_TYPES[c.type]);
-  const cols = view.columns.map((c) => ({ name: c.name, required: c.required === true, convert: toDuckDb[c.type] }));
+export function rowsAppender(view: ViewDef, textColumns: ReadonlySet<string> = new Set()): (ap: DuckDBAppender, rows: readonly ViewRow[]) => void {
+  const asEnum = (c: ColumnDef): boolean => c.type === 'string' && c.values !== undefined && !textColumns.has(c.name);
+  const types = view.columns.map((c) => (asEnum(c) ? ENUM(enumMembers(c)) : CHUNK_TYPES[c.type]));
+  const cols = view.columns.map((c) => ({ name: c.name, required: c.required === true, convert: asEnum(c) ? enumConvert(view, c) : toDuckDb[c.type] }));
   return (ap, rows) => {
     for (let from = 0; from < rows.length; from += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rows.length - from);

@@ -16,6 +16,11 @@ import { renderQuery } from './sql.ts';
 export interface DuckDbViewStoreOptions {
   /** Database file, or ':memory:'. */
   path: string;
+  /**
+   * An instance already open on `path`, shared with the entity store (two instances on one file
+   * do not see each other's writes). The store then leaves closing it to its owner.
+   */
+  instance?: DuckDBInstance;
   /** Read connections (default 2: one per core here). */
   readers?: number;
 }
@@ -69,7 +74,8 @@ function inList(column: string, values: readonly string[], from: number): { sql:
 
 /** Opens (and creates when missing) the store; ready to use when it resolves. */
 export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise<ViewStore> {
-  const instance = await DuckDBInstance.create(opts.path);
+  const owned = opts.instance === undefined;
+  const instance = opts.instance ?? (await DuckDBInstance.create(opts.path));
   const writer = await instance.connect();
   const readers: DuckDBConnection[] = [];
   for (let i = 0; i < (opts.readers ?? 2); i++) readers.push(await instance.connect());
@@ -196,14 +202,14 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
     await writeChain;
     await pool.drain();
     for (const c of [writer, ...readers]) c.closeSync();
-    instance.closeSync();
+    if (owned) instance.closeSync();
   }
 
   try {
     await init();
   } catch (err) {
     for (const c of [writer, ...readers]) c.closeSync();
-    instance.closeSync();
+    if (owned) instance.closeSync();
     throw asTesseraError(err);
   }
   return { init, replaceTraces, storedSpans, query, close };

@@ -20,13 +20,26 @@ export type PgViewStoreOptions =
   /** Runs on a pool shared with the entity store; the store never ends it. */
   | { pool: PgPool; logger?: Logger };
 
-/** `(tenant_id, trace_id) IN (pairs)`: two text[] parameters from `$from` on. */
-const keysIn = (from: number): string => `(tenant_id, trace_id) IN (SELECT * FROM unnest($${from}::text[], $${from + 1}::text[]))`;
-const keyParams = (keys: readonly TraceKey[]): [string[], string[]] => [keys.map((k) => k.tenant), keys.map((k) => k.traceId)];
+/**
+ * Trace keys as one condition per tenant: `tenant_id = $1 AND trace_id = ANY($2)` is an index
+ * scan of (tenant_id, trace_id) whatever the table's size. (A join on unnest(pairs) let the
+ * planner pick a sequential scan of the whole view while the table was still small.)
+ */
+const KEYS = 'tenant_id = $1 AND trace_id = ANY($2::text[])';
+const EXISTING = `SELECT trace_id FROM ${quoteIdent(rawTraceView.name)} WHERE ${KEYS}`;
+const STORED_SPANS = `SELECT trace_id, span_batch FROM ${quoteIdent(rawTraceView.name)} WHERE ${KEYS}`;
+const DELETES = VIEWS.map((v) => `DELETE FROM ${quoteIdent(v.name)} WHERE ${KEYS}`);
 
-const EXISTING = `SELECT tenant_id, trace_id FROM ${quoteIdent(rawTraceView.name)} WHERE ${keysIn(1)}`;
-const STORED_SPANS = `SELECT tenant_id, trace_id, span_batch FROM ${quoteIdent(rawTraceView.name)} WHERE ${keysIn(1)}`;
-const DELETES = VIEWS.map((v) => `DELETE FROM ${quoteIdent(v.name)} WHERE ${keysIn(1)}`);
+/** Trace ids by tenant, each once. */
+function byTenant(keys: readonly TraceKey[]): Map<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const k of keys) {
+    const ids = out.get(k.tenant);
+    if (ids) ids.add(k.traceId);
+    else out.set(k.tenant, new Set([k.traceId]));
+  }
+  return new Map([...out].map(([tenant, ids]) => [tenant, [...ids]]));
+}
 
 /** Opens the store, creating or migrating its schema; ready when this resolves. */
 export async function openPostgresViewStore(opts: PgViewStoreOptions): Promise<ViewStore> {
@@ -79,10 +92,11 @@ export async function openPostgresViewStore(opts: PgViewStoreOptions): Promise<V
       await client.query('BEGIN');
       // Only traces stored before need deleting; their rawTraceView row says which. A batch that
       // somehow lacks that row for a trace deletes every one of its traces instead.
-      const keys = traces.map((t) => t.key);
       const unmarked = traces.some((t) => (t.views[rawTraceView.name]?.length ?? 0) !== 1);
-      const stored = unmarked ? keys : (await client.query<{ tenant_id: string; trace_id: string }>(EXISTING, keyParams(keys))).rows.map((r) => ({ tenant: r.tenant_id, traceId: r.trace_id }));
-      if (stored.length > 0) for (const sql of DELETES) await client.query(sql, keyParams(stored));
+      for (const [tenant, ids] of byTenant(traces.map((t) => t.key))) {
+        const stored = unmarked ? ids : (await client.query<{ trace_id: string }>(EXISTING, [tenant, ids])).rows.map((r) => r.trace_id);
+        if (stored.length > 0) for (const sql of DELETES) await client.query(sql, [tenant, stored]);
+      }
       for (const { view, insert } of inserts) {
         const rows = traces.flatMap((t) => t.views[view.name] ?? []);
         if (rows.length === 0) continue;
@@ -114,10 +128,14 @@ export async function openPostgresViewStore(opts: PgViewStoreOptions): Promise<V
       assertOpen();
       return out;
     }
-    const res = await read(() => pool.query<{ tenant_id: string; trace_id: string; span_batch: Buffer }>(STORED_SPANS, keyParams(keys))).catch((err: unknown) => {
-      throw pgError(err, 'reading stored spans');
+    await read(async () => {
+      for (const [tenant, ids] of byTenant(keys)) {
+        const res = await pool.query<{ trace_id: string; span_batch: Buffer }>(STORED_SPANS, [tenant, ids]).catch((err: unknown) => {
+          throw pgError(err, 'reading stored spans');
+        });
+        for (const r of res.rows) out.set(traceKeyString({ tenant, traceId: r.trace_id }), decodeSpanBatch(r.span_batch));
+      }
     });
-    for (const r of res.rows) out.set(traceKeyString({ tenant: r.tenant_id, traceId: r.trace_id }), decodeSpanBatch(r.span_batch));
     return out;
   }
 

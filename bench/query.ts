@@ -1,0 +1,122 @@
+// Query latency through the gateway on loadgen data in DuckDB (issue 5 §6): trace by id with
+// its spans, Q2 (services with RED metrics over 1 h), topology, explore in 1-minute buckets
+// grouped by service, an attribute search on a span tag, and a service/operation/duration
+// search. Each prints p50/p95 through the gateway (GraphQL parse → validate → actor → plan →
+// store → shape) and of the same view queries (the same SQL) run straight on the store right
+// after, one after the other: their ratio is the gateway's overhead.
+//   node --import tsx bench/query.ts [--spans 1000000] [--runs 30] [--db /tmp/tessera-query-1000000.duckdb] [--sql] [--json]
+import { pino } from 'pino';
+import { buildGraphqlExecutor } from '../src/gateway/http.ts';
+import type { ViewStore } from '../src/store/api.ts';
+import { renderQuery } from '../src/store/duckdb/sql.ts';
+import { openDuckDbViewStore } from '../src/store/duckdb/viewStore.ts';
+import type { ViewQuery } from '../src/store/query.ts';
+import { type Figure, report } from './figures.ts';
+import { ensureDataSet, TENANT, type DataSetInfo } from './queryData.ts';
+
+const flag = (name: string, dflt: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? dflt : process.argv[i + 1];
+};
+const spans = Number(flag('spans', '1000000'));
+const runs = Number(flag('runs', '30'));
+const db = flag('db', `/tmp/tessera-query-${spans}.duckdb`);
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Each scenario: a name, its goal (ms, issue 5 §6) and its operations (a batch, like the UI sends). */
+function scenarios(info: DataSetInfo): { id: string; label: string; goalMs?: number; ops: (i: number) => string[] }[] {
+  const hour = `between: {startTime: "${iso(info.toMs - 3_600_000)}", endTime: "${iso(info.toMs)}"}`;
+  const all = `between: {startTime: "${iso(info.fromMs - 3_600_000)}", endTime: "${iso(info.toMs + 3_600_000)}"}`;
+  const idFilter = (id: string) => `filterBy: [{operator: EQUALS, value: "${id}", type: ID, idScope: "TRACE"}]`;
+  const s = info.search;
+  return [
+    {
+      id: 'traceById', label: 'trace by id + its spans', goalMs: 20,
+      ops: (i) => {
+        const id = info.traceIds[i % info.traceIds.length];
+        return [
+          `{ traces(type: TRACE, limit: 1, ${all}, ${idFilter(id)}) { results { id startTime: attribute(expression: {key: "startTime"}) duration: attribute(expression: {key: "duration"}) } } }`,
+          `{ spans(limit: 1000, ${all}, ${idFilter(id)}) { results { id displaySpanName: attribute(expression: {key: "displaySpanName"}) duration: attribute(expression: {key: "duration"}) startTime: attribute(expression: {key: "startTime"}) parentSpanId: attribute(expression: {key: "parentSpanId"}) serviceName: attribute(expression: {key: "serviceName"}) spanTags: attribute(expression: {key: "spanTags"}) } } }`,
+        ];
+      },
+    },
+    {
+      id: 'q2', label: 'Q2: services with RED metrics, 1 h', goalMs: 150,
+      ops: () => [`{ entities(scope: "SERVICE", limit: 100, ${hour}, offset: 0, orderBy: [{aggregation: PERCENTILE, direction: DESC, keyExpression: {key: "duration"}}]) { results { id name: attribute(expression: {key: "name"}) duration: metric(expression: {key: "duration"}) { p99: percentile(size: 99) { value } avg { value } } errorCount: metric(expression: {key: "errorCount"}) { avgrate_sec: avgrate(units: SECONDS, size: 1) { value } sum { value } } numCalls: metric(expression: {key: "numCalls"}) { avgrate_sec: avgrate(units: SECONDS, size: 1) { value } sum { value } } } total } }`],
+    },
+    {
+      id: 'topology', label: 'topology: services, edges, neighbors, 1 h',
+      ops: () => [`{ entities(scope: "SERVICE", limit: 100, ${hour}) { results { id name: attribute(expression: {key: "name"}) p99: metric(expression: {key: "duration"}) { percentile(size: 99) { value } } out: outgoingEdges(neighborType: SERVICE) { results { calls: metric(expression: {key: "numCalls"}) { sum { value } } p99: metric(expression: {key: "duration"}) { percentile(size: 99) { value } } neighbor { id name: attribute(expression: {key: "name"}) } } } backends: outgoingEdges(neighborType: BACKEND) { results { calls: metric(expression: {key: "numCalls"}) { sum { value } } neighbor { id name: attribute(expression: {key: "name"}) } } } in: incomingEdges(neighborType: SERVICE) { results { neighbor { id } } } } } }`],
+    },
+    {
+      id: 'explore', label: 'explore: 1-min buckets by service, 1 h',
+      ops: () => [`{ explore(scope: "SPAN", limit: 1000, ${hour}, interval: {size: 1, units: MINUTES}, groupBy: {expressions: [{key: "serviceName"}], groupLimit: 5, includeRest: true}) { results { intervalStart s: selection(expression: {key: "serviceName"}) { value } n: selection(expression: {key: "spans"}, aggregation: COUNT) { value } } } }`],
+    },
+    {
+      id: 'search', label: 'service/operation/duration search, 1 h', goalMs: 50,
+      ops: () => [`{ traces(type: API_TRACE, limit: 100, ${hour}, orderBy: [{keyExpression: {key: "startTime"}, direction: DESC}], filterBy: [{type: ATTRIBUTE, keyExpression: {key: "serviceName"}, operator: EQUALS, value: ${JSON.stringify(s.service)}}, {type: ATTRIBUTE, keyExpression: {key: "apiName"}, operator: EQUALS, value: ${JSON.stringify(s.api)}}, {type: ATTRIBUTE, keyExpression: {key: "duration"}, operator: GREATER_THAN, value: ${s.minDurationMs}}]) { results { id duration: attribute(expression: {key: "duration"}) traceId: attribute(expression: {key: "traceId"}) } total } }`],
+    },
+    {
+      id: 'tag', label: 'attribute search on a span tag, whole window', goalMs: 300,
+      ops: () => [`{ spans(limit: 100, ${all}, filterBy: [{type: ATTRIBUTE, keyExpression: {key: "spanTags", subpath: ${JSON.stringify(info.tag.key)}}, operator: EQUALS, value: ${JSON.stringify(info.tag.value)}}]) { results { id traceId: attribute(expression: {key: "traceId"}) serviceName: attribute(expression: {key: "serviceName"}) } total } }`],
+    },
+  ];
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const stats = (times: number[]) => {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { p50: pct(sorted, 50), p95: pct(sorted, 95) };
+};
+
+const info = await ensureDataSet(db, spans);
+console.error(`data: ${info.spans.toLocaleString('en-US')} spans in ${info.traces.toLocaleString('en-US')} traces (${db})`);
+const list = scenarios(info);
+
+// Each run goes through the gateway (recording the view queries it issues), then the same
+// queries run straight on the store, one after the other: the two share the machine's noise.
+const store = await openDuckDbViewStore({ path: db });
+let recording: ViewQuery[] = [];
+const spy: ViewStore = { ...store, query: (q) => (recording.push(q), store.query(q)) };
+const run = buildGraphqlExecutor({ store: spy, defaultTenant: TENANT, logger: pino({ level: 'silent' }), queryTimeoutMs: 120_000 });
+const gateway = new Map<string, { p50: number; p95: number }>();
+const raw = new Map<string, { p50: number; p95: number }>();
+const sqlOf = new Map<string, string[]>();
+for (const s of list) {
+  const g: number[] = [];
+  const r: number[] = [];
+  for (let i = -2; i < runs; i++) {
+    recording = [];
+    let t0 = performance.now();
+    const answers = await Promise.all(s.ops(Math.max(0, i)).map((query) => run({ query }, TENANT, 'POST')));
+    const tg = performance.now() - t0;
+    for (const a of answers) if (a.errors) throw new Error(`${s.id}: ${JSON.stringify(a.errors)}`);
+    const queries = recording;
+    t0 = performance.now();
+    for (const q of queries) await store.query(q);
+    const tr = performance.now() - t0;
+    if (i < 0) continue;
+    g.push(tg);
+    r.push(tr);
+    if (i === 0) sqlOf.set(s.id, queries.map((q) => renderQuery(q).sql));
+  }
+  gateway.set(s.id, stats(g));
+  raw.set(s.id, stats(r));
+}
+run.close();
+await store.close();
+if (process.argv.includes('--sql')) for (const [id, sqls] of sqlOf) console.log(`${id}:\n  ${sqls.join('\n  ')}`);
+
+const figures: Figure[] = [];
+for (const s of list) {
+  const g = gateway.get(s.id)!;
+  const r = raw.get(s.id)!;
+  figures.push(
+    { id: `query.${s.id}.raw`, label: `${s.label}: same SQL direct, p50`, value: r.p50, unit: 'ms', better: 'lower' },
+    { id: `query.${s.id}.p50`, label: `${s.label}: gateway p50${s.goalMs ? ` (goal ${s.goalMs})` : ''}`, value: g.p50, unit: 'ms', ceiling: `query.${s.id}.raw`, better: 'lower' },
+    { id: `query.${s.id}.p95`, label: `${s.label}: gateway p95`, value: g.p95, unit: 'ms', better: 'lower' },
+    { id: `query.${s.id}.rawp95`, label: `${s.label}: same SQL direct, p95`, value: r.p95, unit: 'ms', better: 'lower' },
+  );
+}
+report(`Query latency: DuckDB, ${info.spans.toLocaleString('en-US')} spans, ${runs} runs each`, figures);
