@@ -41,25 +41,24 @@ export async function ensureDataSet(path: string, spans: number, windowMs = 2 * 
   const pipeline = createDefaultEnrichment({ resolver: new MemoryEntityResolver() });
   const toMs = 1_700_000_000_000;
   const fromMs = toMs - windowMs;
-  // About 17 spans per trace with the default shop: spread the traces evenly over the window.
-  const expectedTraces = Math.ceil(spans / 17);
+  // Traces end evenly over the window, by the share of the spans already generated.
   const info: DataSetInfo = { spans: 0, traces: 0, fromMs, toMs, traceIds: [], tag: { key: '', value: '' }, search: { service: '', api: '', minDurationMs: 0 } };
   let batch: TraceRows[] = [];
   const t0 = performance.now();
   while (info.spans < spans) {
-    const endMs = fromMs + ((info.traces % expectedTraces) * windowMs) / expectedTraces;
+    const endMs = fromMs + Math.floor((info.spans / spans) * windowMs);
     const trace = gen.next(endMs * 1000);
     const decoded = decodeOtlpProto(encodeOtlpProto(trace.spans), TENANT).spans;
     const rows = traceRowsOf(await pipeline.enrich(assembleTrace(decoded)));
     batch.push(rows);
     info.spans += decoded.length;
     info.traces++;
-    if (info.traces % Math.max(1, Math.floor(expectedTraces / 20)) === 1) info.traceIds.push(rows.key.traceId);
+    if (info.traces % 997 === 1) info.traceIds.push(rows.key.traceId);
     if (info.traces === 1000) pickTargets(info, rows);
     if (batch.length >= 500) {
       await store.replaceTraces(batch);
       batch = [];
-      if (info.traces % 20_000 < 500) console.error(`  … ${info.spans.toLocaleString('en-US')} spans (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      if (info.traces % 10_000 < 500) console.error(`  … ${info.spans.toLocaleString('en-US')} spans (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     }
   }
   if (batch.length > 0) await store.replaceTraces(batch);

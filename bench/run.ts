@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark scenario several times, each run in a fresh process,
 // takes the median of each figure, computes ratios to the ceilings measured in the same run,
 // prints them and writes docs/benchmarks.md (date, machine, Node version, figures, ratios).
-//   npm run bench -- [--repeats 3] [--only decode,redis,loadgen,spanlog,store,e2e] [--quick] [--no-write]
+//   npm run bench -- [--repeats 3] [--only decode,redis,loadgen,spanlog,store,e2e,views,query,live] [--quick] [--no-write]
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,10 @@ const SCENARIOS: Scenario[] = [
   { id: 'spanlog', title: 'Span log codec', file: 'spanlog-codec.ts', args: (q) => ['--seconds', q ? '1' : '2'] },
   { id: 'store', title: 'Store: DuckDB view writes', file: 'store-duckdb.ts', args: (q) => ['--spans', q ? '50000' : '200000'] },
   { id: 'e2e', title: 'End to end', file: 'e2e.ts', args: (q) => ['--seconds', q ? '5' : '15'] },
+  // Scenarios of other issues that follow the same --json convention (bench/figures.ts).
+  { id: 'views', title: 'View writes with enrichment', file: 'views-write.ts', args: (q) => (q ? ['--traces', '1000'] : []) },
+  { id: 'query', title: 'Query latency', file: 'query.ts', args: (q) => (q ? ['--spans', '100000', '--runs', '10'] : []) },
+  { id: 'live', title: 'Live subscriptions', file: 'live.ts', args: (q) => (q ? ['--seconds', '5'] : []) },
 ];
 
 const BENCH = import.meta.dirname;

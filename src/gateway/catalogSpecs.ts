@@ -205,7 +205,8 @@ const SPAN: ScopeSpec = {
     a('id', 'span_id', 'STRING', 'Span ID', SPAN_ID),
     a('traceId', 'trace_id', 'STRING', 'Trace ID', TRACE_ID),
     a('parentSpanId', 'parent_span_id', 'STRING', 'Parent Span ID', SPAN_ID),
-    a('serviceName', 'service_name', 'STRING', 'Service Name', G),
+    // The service the tracer reported; serviceId is the SERVICE entity the span counts for.
+    a('serviceName', 'reported_service_name', 'STRING', 'Service Name', G),
     a('serviceId', 'service_id', 'STRING', 'Service ID', G),
     a('apiId', 'api_id', 'STRING', 'Endpoint ID', G),
     a('apiName', 'api_name', 'STRING', 'Endpoint Name', G),

@@ -81,6 +81,8 @@ interface Connection {
   cutOff: boolean;
 }
 
+const badQuery = (message: string): GraphQLError => new GraphQLError(message, { originalError: new TesseraError('BAD_QUERY', message) });
+
 /** Tenant from connection_init (`x-tenant-id` or `tenant`), else the upgrade header, else the default. */
 function tenantOf(params: Record<string, unknown> | undefined, request: http.IncomingMessage, fallback: string): string | null {
   const given = params?.['x-tenant-id'] ?? params?.tenant;
@@ -178,11 +180,8 @@ export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOpt
       variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined,
     };
     const operation = getOperationAST(document, args.operationName)?.operation;
-    if (operation !== 'subscription') {
-      return [new GraphQLError(`a ${operation ?? 'missing'} operation is served over HTTP on this path; graphql-ws serves subscriptions`, {
-        originalError: new TesseraError('BAD_QUERY', 'graphql-ws serves subscriptions only'),
-      })];
-    }
+    if (operation === undefined) return [badQuery('no operation of the document matches operationName')];
+    if (operation !== 'subscription') return [badQuery(`graphql-ws on this path serves subscriptions: send a ${operation} over HTTP`)];
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source.errors ?? [new GraphQLError('the subscription did not start')];
     const operationKey = `${args.operationName ?? ''}\u0000${payload.query}\u0000${JSON.stringify(args.variableValues ?? null)}`;

@@ -122,6 +122,7 @@ export class SpanFeed {
       if (s === late) {
         this.late.push({ dueMs: nowMs + this.faults.lateAfterMs, span: s, owner });
         this.counters.spansLate++;
+        if (this.manifest !== null) this.manifest.records[owner].late = true;
       } else {
         this.spans.push(s);
         this.owners.push(owner);

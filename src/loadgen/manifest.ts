@@ -19,6 +19,8 @@ export interface TraceRecord {
   acked: number;
   /** Some span of it was refused, given up on, or inside a partial success. */
   refused: boolean;
+  /** One of its spans was held back and sent after the window (--late-spans). */
+  late: boolean;
 }
 
 export const isAcknowledged = (r: TraceRecord): boolean => !r.refused && r.acked === r.spans;
@@ -30,7 +32,7 @@ export class Manifest {
   add(trace: GenTrace): number {
     this.records.push({
       traceId: trace.traceId, spans: trace.spans.length, services: trace.services,
-      startUs: trace.startUs, endUs: trace.endUs, acked: 0, refused: false,
+      startUs: trace.startUs, endUs: trace.endUs, acked: 0, refused: false, late: false,
     });
     return this.records.length - 1;
   }
@@ -42,7 +44,7 @@ export class Manifest {
   async write(path: string): Promise<void> {
     const lines = this.records.map((r) => JSON.stringify({
       traceId: r.traceId, spans: r.spans, services: r.services, startUs: r.startUs, endUs: r.endUs,
-      acknowledged: isAcknowledged(r),
+      acknowledged: isAcknowledged(r), ...(r.late ? { late: true } : {}),
     }));
     await writeFile(path, lines.length === 0 ? '' : `${lines.join('\n')}\n`);
   }
@@ -55,7 +57,7 @@ export class Manifest {
     for await (const line of lines) {
       n++;
       if (line.trim() === '') continue;
-      let row: { traceId?: unknown; spans?: unknown; services?: unknown; startUs?: unknown; endUs?: unknown; acknowledged?: unknown };
+      let row: { traceId?: unknown; spans?: unknown; services?: unknown; startUs?: unknown; endUs?: unknown; acknowledged?: unknown; late?: unknown };
       try {
         row = JSON.parse(line) as typeof row;
       } catch {
@@ -68,7 +70,7 @@ export class Manifest {
       manifest.records.push({
         traceId: row.traceId, spans, services: Array.isArray(row.services) ? row.services.map(String) : [],
         startUs: Number(row.startUs ?? 0), endUs: Number(row.endUs ?? 0),
-        acked: row.acknowledged === false ? 0 : spans, refused: row.acknowledged === false,
+        acked: row.acknowledged === false ? 0 : spans, refused: row.acknowledged === false, late: row.late === true,
       });
     }
     return manifest;

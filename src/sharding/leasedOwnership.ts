@@ -183,7 +183,8 @@ export class LeasedOwnership implements PartitionOwnership {
   private async rebalanceOnce(): Promise<void> {
     if (this.leaving || this.stopped) return;
     const me = this.o.nodeId;
-    const ids = (await this.o.registry.members()).map((m) => m.id);
+    const members = await this.o.registry.members();
+    const ids = members.map((m) => m.id);
     if (!ids.includes(me)) ids.push(me); // we are alive even if our last heartbeat was lost
     const giveUp = [...this.held.keys()].filter((p) => targetOwner(p, ids) !== me);
     if (giveUp.length > 0) await this.handOver(giveUp);
@@ -191,13 +192,16 @@ export class LeasedOwnership implements PartitionOwnership {
     const want: number[] = [];
     for (let p = 0; p < this.o.partitions; p++) if (!this.held.has(p) && targetOwner(p, ids) === me) want.push(p);
     const acquired: number[] = [];
+    // Look again as soon as a silent member's heartbeat or a wanted lease runs out, not at the
+    // next renew round: a dead node's partitions then move within about one TTL.
+    let nextLookMs = Math.min(...members.filter((m) => m.id !== me).map((m) => m.expiresInMs + 5), this.renewEvery);
     await Promise.all(want.map(async (p) => {
       const sentAt = this.now();
       const r = await this.o.registry.acquire(p, this.owner, this.ttl);
       if (r.acquired && !this.stopped) {
         this.held.set(p, { lease: r.lease, validUntil: sentAt + this.ttl - this.margin });
         acquired.push(p);
-      }
+      } else if (!r.acquired) nextLookMs = Math.min(nextLookMs, Math.max(this.retryEvery, r.expiresInMs + 5));
     }));
     if (acquired.length > 0) {
       acquired.sort((a, b) => a - b);
@@ -206,8 +210,9 @@ export class LeasedOwnership implements PartitionOwnership {
       await this.notify((l) => l.acquired(acquired));
     }
     clearTimeout(this.retryTimer);
-    if (acquired.length < want.length && !this.leaving) {
-      this.retryTimer = setTimeout(() => void this.rebalance(), this.retryEvery);
+    if (acquired.length < want.length) nextLookMs = Math.min(nextLookMs, this.retryEvery);
+    if (nextLookMs < this.renewEvery && !this.leaving) {
+      this.retryTimer = setTimeout(() => void this.rebalance(), Math.max(5, nextLookMs));
     }
   }
 

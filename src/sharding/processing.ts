@@ -1,10 +1,10 @@
 // The `process` role of a node, in one call for node.ts: the ViewWriter, the partition
 // ownership (leases over Redis when the node has a Redis span log, else single-node), the
-// ShardCoordinator, and their metrics. Its stop() drains and hands partitions over, then
-// releases what it opened.
+// ShardCoordinator, and their metrics, in the node's actor system. Its stop() drains and
+// hands partitions over, then releases what it opened (not the actor system: the caller's).
 import type { Logger } from 'pino';
 import { InFlight } from '../actors/flow.ts';
-import { startActorSystem, stopActorSystem, tell } from '../actors/runtime.ts';
+import { tell, type ActorSystem } from '../actors/runtime.ts';
 import { spawnViewWriter, type ViewWriterDeps } from '../actors/viewWriter.ts';
 import type { NodeMetrics } from '../metrics/nodeMetrics.ts';
 import type { SpanLog, ViewStore } from '../store/api.ts';
@@ -31,6 +31,7 @@ export interface ProcessingOptions {
 }
 
 export interface ProcessingDeps {
+  system: ActorSystem;
   log: SpanLog;
   store: ViewStore;
   rowsOf: ViewWriterDeps['rowsOf'];
@@ -47,11 +48,10 @@ export interface RunningProcessing {
 }
 
 export async function startProcessing(deps: ProcessingDeps, o: ProcessingOptions): Promise<RunningProcessing> {
-  const { log, logger, metrics } = deps;
+  const { system, log, logger, metrics } = deps;
   const cluster = await openOwnership({
     redis: o.redis, nodeId: o.nodeId, partitions: o.partitions, leaseTtlMs: o.leaseTtlMs, meta: o.meta, logger, events: metrics,
   });
-  const system = startActorSystem(`tessera-${o.nodeId}`);
   const writer = spawnViewWriter(system, {
     store: deps.store,
     rowsOf: deps.rowsOf,
@@ -84,7 +84,6 @@ export async function startProcessing(deps: ProcessingDeps, o: ProcessingOptions
   });
   const shutDown = async () => {
     tell(writer, { type: 'Stop' });
-    stopActorSystem(system);
     await cluster.close();
   };
   try {

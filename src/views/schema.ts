@@ -103,7 +103,10 @@ export const spanEventView: ViewDef = {
     oneOf('span_kind', SPAN_TYPES),
     col('event_name', 'string'),
     col('service_id', 'string'),
+    // The SERVICE entity the span is attributed to (a leaf exit counts for its caller) ...
     col('service_name', 'string'),
+    // ... and the service the tracer reported (HotROD's `redis` spans): what SPAN.serviceName shows.
+    col('reported_service_name', 'string'),
     col('api_id', 'string'),
     col('api_name', 'string'),
     oneOf('api_discovery_state', API_DISCOVERY_STATES),

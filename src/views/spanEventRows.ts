@@ -78,6 +78,7 @@ export function spanEventRows(trace: EnrichedTrace): ViewRow[] {
       event_name: span.name,
       service_id: orNull(e.serviceId[i]),
       service_name: orNull(serviceNameOf(trace, i)),
+      reported_service_name: orNull(trace.spans[i].serviceName),
       api_id: orNull(e.apiId[i]),
       api_name: orNull(e.apiName[i]),
       api_discovery_state: isApiEntry && e.apiId[i] !== '' ? 'DISCOVERED' : null,

@@ -90,16 +90,17 @@ t.test('live subscriptions on /graphql', async (t) => {
     t.same(sub.events, [{ id: traceId, update: false, spans: 1 }, { id: traceId, update: true, spans: 2 }]);
   });
 
-  await t.test('a bad filter or selection is answered with a coded error before any event', async (t) => {
+  await t.test('a bad filter, selection or operation is answered with a coded error before any event', async (t) => {
     const c = liveClient(t, node.ws);
     const unknownKey = c.subscribe(`subscription { liveSpans(filterBy: [{type: ATTRIBUTE, keyExpression: {key: "noSuchKey"}, operator: EQUALS, value: "x"}]) { id } }`);
     const badValue = c.subscribe(`subscription { liveTraces(filterBy: [{type: ATTRIBUTE, keyExpression: {key: "duration"}, operator: GREATER_THAN, value: "slow"}]) { id } }`);
     const badSelection = c.subscribe(`subscription { liveTraces { id a: attribute(expression: {key: "noSuchAttribute"}) } }`);
     const badField = c.subscribe(`subscription { liveSpans { id noSuchField } }`);
     const badVariable = c.subscribe(`subscription ($f: [Filter]) { liveSpans(filterBy: $f) { id } }`, { f: [{ type: 'NOPE' }] });
-    const all = [unknownKey, badValue, badSelection, badField, badVariable];
+    const query = c.subscribe('query { __typename }');
+    const all = [unknownKey, badValue, badSelection, badField, badVariable, query];
     await waitFor(() => all.every((s) => s.errors !== null), { what: 'every subscription to be refused' });
-    t.same(all.map((s) => s.errors![0].extensions?.code), ['UNKNOWN_ATTRIBUTE', 'BAD_QUERY', 'UNKNOWN_ATTRIBUTE', 'BAD_QUERY', 'BAD_QUERY']);
+    t.same(all.map((s) => s.errors![0].extensions?.code), ['UNKNOWN_ATTRIBUTE', 'BAD_QUERY', 'UNKNOWN_ATTRIBUTE', 'BAD_QUERY', 'BAD_QUERY', 'BAD_QUERY']);
     t.ok(all.every((s) => s.events.length === 0), 'no event before the error');
     // The connection stays usable for a correct subscription.
     const base = stats().subscriptions;
