@@ -86,6 +86,8 @@ interface NodeStats {
   hub: { dropped: number };
   backlog: number;
   spansWritten: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 const node = child('live-node.ts', ['--window-ms', String(windowMs)]);
@@ -145,6 +147,7 @@ try {
   }
   const before = await stats();
   clients.proc.send({ type: 'reset' });
+  node.proc.send({ type: 'resetLoop' });
   const withSubs = await phase(rate);
   // The last traces close one window after their last span, then travel: let them arrive.
   await new Promise((r) => setTimeout(r, windowMs + 1000));
@@ -167,6 +170,8 @@ try {
     { id: 'live.events', label: 'events delivered while paced', value: (after.server.delivered - before.server.delivered) / (withSubs.elapsedMs / 1000), unit: 'events/s' },
     { id: 'live.p50', label: 'delivery latency p50 (written → received)', value: latency.p50, unit: 'ms', better: 'lower' },
     { id: 'live.p99', label: 'delivery latency p99', value: latency.p99, unit: 'ms', better: 'lower' },
+    { id: 'live.loopP99', label: 'node event-loop delay p99 while paced', value: after.loopDelayP99Ms, unit: 'ms', better: 'lower' },
+    { id: 'live.loopMax', label: 'node event-loop delay max while paced', value: after.loopDelayMaxMs, unit: 'ms', better: 'lower' },
     { id: 'live.cutOff', label: 'subscribers cut off + hub drops, whole run', value: final.server.cutOff + final.hub.dropped, unit: 'count', better: 'lower' },
   );
   if (latency.errors > 0 || latency.closed > 0) console.error(`subscribers: ${latency.errors} errors, ${latency.closed} closed`);

@@ -5,6 +5,7 @@
 // rates are steadier than wall clock on a shared machine; PostgreSQL's own CPU is read from
 // /proc for its backends when the server runs on this host.
 //   node --import tsx bench/views-write.ts [--json] [--traces 4000] [--batch 200] [--no-pg]
+//     [--checkpoint 256MB]  (DuckDB checkpoint_threshold; DuckDB's own default is 16MB)
 //   PostgreSQL: PGHOST / PGPORT / PGUSER (default 127.0.0.1:5432, postgres); a scratch
 //   database is created and dropped.
 import { readFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -39,6 +40,8 @@ const arg = (name: string, fallback: number): number => {
 const TRACES = arg('traces', 4000);
 const BATCH = arg('batch', 200);
 const WITH_PG = !process.argv.includes('--no-pg');
+const checkpointAt = process.argv.indexOf('--checkpoint');
+const CHECKPOINT = checkpointAt < 0 ? '256MB' : process.argv[checkpointAt + 1];
 
 function loadgenTraces(n: number): AssembledTrace[] {
   const gen = new TraceGenerator({ seed: 3 });
@@ -119,6 +122,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-views-'));
 try {
   const inst = await DuckDBInstance.create(join(dir, 'ceiling.duckdb'));
   const conn = await inst.connect();
+  await conn.run(`SET checkpoint_threshold = '${CHECKPOINT}'`);
   for (const v of VIEWS) await conn.run(duckDdl({ ...v, lookupColumns: [] })[0]);
   const appenders = VIEWS.map((v) => ({ v, append: rowsAppender(v) }));
   const ceiling = await timed(async () => {
@@ -139,7 +143,7 @@ try {
     { id: 'duckdb.ceilingWall', label: 'DuckDB appender, no index (wall clock)', value: rate(spans, ceiling.wallMs), unit: 'spans/s', better: 'higher' },
   );
   const path = join(dir, 'views.duckdb');
-  const store = await openDuckDbViewStore({ path });
+  const store = await openDuckDbViewStore({ path, checkpointThreshold: CHECKPOINT });
   await storeFigures('duckdb', 'DuckDB', store, async () => 0);
   await store.close();
   figures.push({ id: 'duckdb.bytes', label: 'DuckDB on disk', value: statSync(path).size / spans, unit: 'B/span', better: 'lower' });
@@ -202,4 +206,4 @@ if (WITH_PG) {
   }
 }
 
-report(`View writes with enrichment: ${TRACES.toLocaleString('en-US')} loadgen traces, ${spans.toLocaleString('en-US')} spans, ${rowCount.toLocaleString('en-US')} view rows, ${BATCH} traces per batch`, figures);
+report(`View writes with enrichment (DuckDB checkpoint at ${CHECKPOINT}): ${TRACES.toLocaleString('en-US')} loadgen traces, ${spans.toLocaleString('en-US')} spans, ${rowCount.toLocaleString('en-US')} view rows, ${BATCH} traces per batch`, figures);

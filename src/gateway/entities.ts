@@ -200,8 +200,11 @@ export async function fetchEntities(ctx: GatewayContext, args: EntitiesArgs, fie
   } else await fillFromEntityStore(ctx, q, rows, known);
 
   if (rows.length > 0) {
-    await fetchSeries(ctx, scope, rows, fields, range, { filterBy: anchored ? [] : viewFilters, space: args.space ?? null });
-    for (const edge of fields.edges) await fetchEdges(ctx, scope, rows, edge, range, fetchEntities);
+    // Series and edge requests are independent queries: the store's readers run them side by side.
+    await Promise.all([
+      fetchSeries(ctx, scope, rows, fields, range, { filterBy: anchored ? [] : viewFilters, space: args.space ?? null }),
+      ...fields.edges.map((edge) => fetchEdges(ctx, scope, rows, edge, range, fetchEntities)),
+    ]);
   }
   return { results: rows, count: rows.length, ...(withTotal ? { total: total ?? rows.length } : {}) };
 }

@@ -14,6 +14,7 @@ import {
 } from './graphqlTypes.ts';
 import { planLogEvents, planResultSet, slotOf, type Plan, type ResultSetArgs } from './planner.ts';
 import { resultSetSelection, type ResultSetSelection } from './selection.ts';
+import { narrowToTraces } from './traceRange.ts';
 import { outputValue } from './values.ts';
 
 interface SpanRow extends AttributeRow {
@@ -78,8 +79,12 @@ async function spans(ctx: GatewayContext, args: ResultSetArgs, info: GraphQLReso
   const sel = resultSetSelection(info.fieldNodes, info, 'Span', { logEvents: 'LogEvent' });
   const logSel = sel.nested.get('logEvents');
   const requested = logSel ? [...sel.attributes, { key: 'traceId' }] : sel.attributes;
+  // Planned first so a bad request fails as such, whether or not its traces exist.
   const plan = planResultSet(ctx.catalog, 'SPAN', ctx.tenant, args, requested, sel.total);
-  const result = await ctx.store.query(rowsIfNeeded(plan, sel));
+  const narrowed = await narrowToTraces(ctx, args);
+  if (narrowed === null) return { results: [], count: 0, ...(sel.total ? { total: 0 } : {}) };
+  const query = narrowed === args ? plan.query : planResultSet(ctx.catalog, 'SPAN', ctx.tenant, narrowed, requested, sel.total).query;
+  const result = await ctx.store.query(rowsIfNeeded({ ...plan, query }, sel));
   const rows: SpanRow[] = rowsOf(plan, result).map((r) => ({ ...r, traceId: String(r.attrs.get('traceId')) }));
   if (logSel && rows.length > 0) await attachLogEvents(ctx, rows, logSel.attributes);
   return resultSetOf(rows, result);

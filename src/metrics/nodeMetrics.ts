@@ -36,6 +36,19 @@ async function settle<T>(read: (() => Promise<T> | T) | undefined): Promise<T | 
   }
 }
 
+/**
+ * One read shared by the several gauges derived from it within a scrape (a registry collects
+ * its metrics concurrently): a call within `maxAgeMs` of the last one gets the same promise.
+ */
+function sharedRead<T>(read: () => Promise<T | undefined>, maxAgeMs = 250): () => Promise<T | undefined> {
+  let last: { at: number; value: Promise<T | undefined> } | undefined;
+  return () => {
+    const now = performance.now();
+    if (!last || now - last.at > maxAgeMs) last = { at: now, value: read() };
+    return last.value;
+  };
+}
+
 export class NodeMetrics implements OwnershipEvents {
   readonly registry = new Registry();
   private sources: MetricSources = {};
@@ -53,7 +66,7 @@ export class NodeMetrics implements OwnershipEvents {
   constructor(o: NodeMetricsOptions) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node: o.nodeId });
-    if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'tessera_process_' });
+    if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'tessera_' });
     const self = this;
 
     new Gauge({
@@ -63,23 +76,18 @@ export class NodeMetrics implements OwnershipEvents {
     this.leaseEvents = new Counter({ name: 'tessera_lease_events_total', help: 'Partition lease events: acquired, released, lost, renewed, renew_failed', labelNames: ['event'], registers });
     this.fencedRefusals = new Counter({ name: 'tessera_fenced_refusals_total', help: 'Reads, writes and acks refused because the partition lease is no longer valid', labelNames: ['path'], registers });
 
-    // A collecting metric sets the ones derived from the same read: it is registered first,
-    // since a registry serializes its metrics in registration order.
-    const open: { traces?: Gauge; spans?: Gauge; unacked?: Gauge } = {};
-    new Gauge({
-      name: 'tessera_partition_actors', help: 'Partition actors running', registers,
+    const stats = sharedRead(() => settle(self.sources.partitionStats));
+    const fromStats = (name: string, help: string, sum: (s: PartitionStats[]) => number) => new Gauge({
+      name, help, registers,
       async collect() {
-        const stats = await settle(self.sources.partitionStats);
-        if (!stats) return;
-        this.set(stats.length);
-        open.traces?.set(stats.reduce((n, s) => n + s.openTraces, 0));
-        open.spans?.set(stats.reduce((n, s) => n + s.openSpans, 0));
-        open.unacked?.set(stats.reduce((n, s) => n + s.unackedEntries, 0));
+        const all = await stats();
+        if (all) this.set(sum(all));
       },
     });
-    open.traces = new Gauge({ name: 'tessera_open_traces', help: 'Traces open in partition actors', registers });
-    open.spans = new Gauge({ name: 'tessera_open_spans', help: 'Spans in open traces', registers });
-    open.unacked = new Gauge({ name: 'tessera_unacked_entries', help: 'Span-log entries held by partition actors, not yet acknowledged', registers });
+    fromStats('tessera_partition_actors', 'Partition actors running', (all) => all.length);
+    fromStats('tessera_open_traces', 'Traces open in partition actors', (all) => all.reduce((n, s) => n + s.openTraces, 0));
+    fromStats('tessera_open_spans', 'Spans in open traces', (all) => all.reduce((n, s) => n + s.openSpans, 0));
+    fromStats('tessera_unacked_entries', 'Span-log entries held by partition actors, not yet acknowledged', (all) => all.reduce((n, s) => n + s.unackedEntries, 0));
     new Gauge({
       name: 'tessera_inflight_spans', help: 'Spans read from the span log and not yet written (bounded by --max-inflight-spans)', registers,
       collect() { this.set(self.sources.inFlightSpans?.() ?? 0); },
@@ -96,23 +104,24 @@ export class NodeMetrics implements OwnershipEvents {
     this.spansAccepted_ = new Counter({ name: 'tessera_spans_accepted_total', help: 'Spans acknowledged to clients by this node\'s receivers', registers });
     const seen = new Map<string, number>();
     let seenSpans = 0;
-    const refused: { spans?: Counter } = {};
-    new Counter({
-      name: 'tessera_receiver_refused_requests_total', help: 'Requests refused by receivers, by receiver and error code', labelNames: ['receiver', 'code'], registers,
-      collect() {
-        const counts = self.sources.refusals?.();
-        if (!counts) return;
-        for (const [key, total] of Object.entries(counts.requests)) {
-          const cut = key.lastIndexOf(':');
-          const delta = total - (seen.get(key) ?? 0);
-          if (delta > 0) this.inc({ receiver: key.slice(0, cut), code: key.slice(cut + 1) }, delta);
-          seen.set(key, total);
-        }
-        if (counts.spans > seenSpans) refused.spans?.inc(counts.spans - seenSpans);
-        seenSpans = counts.spans;
-      },
+    const refused: { requests?: Counter<'receiver' | 'code'>; spans?: Counter } = {};
+    // Both counters catch up from the receivers' running totals, whichever is collected first.
+    const catchUp = () => {
+      const counts = self.sources.refusals?.();
+      if (!counts) return;
+      for (const [key, total] of Object.entries(counts.requests)) {
+        const cut = key.lastIndexOf(':');
+        const delta = total - (seen.get(key) ?? 0);
+        if (delta > 0) refused.requests?.inc({ receiver: key.slice(0, cut), code: key.slice(cut + 1) }, delta);
+        seen.set(key, total);
+      }
+      if (counts.spans > seenSpans) refused.spans?.inc(counts.spans - seenSpans);
+      seenSpans = Math.max(seenSpans, counts.spans);
+    };
+    refused.requests = new Counter({
+      name: 'tessera_receiver_refused_requests_total', help: 'Requests refused by receivers, by receiver and error code', labelNames: ['receiver', 'code'], registers, collect: catchUp,
     });
-    refused.spans = new Counter({ name: 'tessera_receiver_refused_spans_total', help: 'Spans in refused requests', registers });
+    refused.spans = new Counter({ name: 'tessera_receiver_refused_spans_total', help: 'Spans in refused requests', registers, collect: catchUp });
 
     this.entriesRead = new Counter({ name: 'tessera_spanlog_entries_read_total', help: 'Span-log entries read by this node', registers });
     this.spansRead = new Counter({ name: 'tessera_spans_read_total', help: 'Spans read from the span log by this node', registers });
@@ -128,26 +137,22 @@ export class NodeMetrics implements OwnershipEvents {
 
   private partitionLagGauges(registers: Registry[]): void {
     const self = this;
-    const derived: { pending?: Gauge<'partition'>; undelivered?: Gauge<'partition'> } = {};
-    new Gauge({
-      name: 'tessera_partition_stream_length', help: 'Entries in the partition stream, per owned partition', labelNames: ['partition'], registers,
+    const lags = sharedRead(() => settle(() => self.sources.partitionLag?.(self.sources.ownedPartitions?.() ?? []) ?? Promise.resolve(undefined)));
+    const perPartition = (name: string, help: string, value: (l: PartitionLag) => number | null) => new Gauge({
+      name, help, labelNames: ['partition'], registers,
       async collect() {
-        const owned = self.sources.ownedPartitions?.() ?? [];
-        const lags = await settle(() => self.sources.partitionLag?.(owned) ?? Promise.resolve(undefined));
-        if (!lags) return;
+        const all = await lags();
+        if (!all) return;
         this.reset();
-        derived.pending?.reset();
-        derived.undelivered?.reset();
-        for (const l of lags) {
-          const labels = { partition: String(l.partition) };
-          this.set(labels, l.length);
-          derived.pending?.set(labels, l.pending);
-          if (l.undelivered !== null) derived.undelivered?.set(labels, l.undelivered);
+        for (const l of all) {
+          const v = value(l);
+          if (v !== null) this.set({ partition: String(l.partition) }, v);
         }
       },
     });
-    derived.pending = new Gauge({ name: 'tessera_partition_pending_entries', help: 'Entries delivered and not acknowledged, per owned partition', labelNames: ['partition'], registers });
-    derived.undelivered = new Gauge({ name: 'tessera_partition_undelivered_entries', help: 'Entries not yet read, per owned partition', labelNames: ['partition'], registers });
+    perPartition('tessera_partition_stream_length', 'Entries in the partition stream, per owned partition', (l) => l.length);
+    perPartition('tessera_partition_pending_entries', 'Entries delivered and not acknowledged, per owned partition', (l) => l.pending);
+    perPartition('tessera_partition_undelivered_entries', 'Entries not yet read, per owned partition', (l) => l.undelivered);
   }
 
   /** Adds or replaces scrape-time sources (the node wires them as its parts start). */

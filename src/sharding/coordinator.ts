@@ -252,7 +252,9 @@ export class ShardCoordinator implements OwnershipListener {
     await this.serially(async () => {
       this.stopping = true;
       this.owned.clear();
+      const started = performance.now();
       await Promise.all([...this.actors].map(([p, ref]) => this.drainPartition(p, ref, stallMs)));
+      this.deps.logger.info({ partitions: this.actors.size, ms: Math.round(performance.now() - started) }, 'partitions drained');
       for (const ref of this.actors.values()) stopActor(ref);
       this.actors.clear();
     });

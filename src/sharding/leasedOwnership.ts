@@ -33,6 +33,8 @@ export interface LeasedOwnershipOptions {
   renewEveryMs?: number;
   /** How often a wanted lease still held elsewhere is tried again. Default min(renewEvery, 200). */
   acquireRetryMs?: number;
+  /** How often the member list is read to notice joins and leaves. Default min(renewEvery, 1000). */
+  rebalanceEveryMs?: number;
   /**
    * A lease's local validity ends this long before it can expire in the registry. It must
    * cover a blocking span-log read (250 ms) and clock-rate drift. Default max(300, ttl / 10).
@@ -59,6 +61,7 @@ export class LeasedOwnership implements PartitionOwnership {
   private readonly ttl: number;
   private readonly renewEvery: number;
   private readonly retryEvery: number;
+  private readonly rebalanceEvery: number;
   private readonly margin: number;
   private readonly now: () => number;
   private listener: OwnershipListener | undefined;
@@ -75,6 +78,7 @@ export class LeasedOwnership implements PartitionOwnership {
     this.ttl = o.leaseTtlMs;
     this.renewEvery = o.renewEveryMs ?? Math.max(1, Math.floor(this.ttl / 3));
     this.retryEvery = o.acquireRetryMs ?? Math.min(this.renewEvery, 200);
+    this.rebalanceEvery = o.rebalanceEveryMs ?? Math.min(this.renewEvery, 1000);
     this.margin = o.safetyMarginMs ?? Math.max(300, Math.floor(this.ttl / 10));
     if (!(this.ttl > 0) || this.renewEvery >= this.ttl - this.margin) {
       throw new TesseraError('CONFIG', `lease TTL ${this.ttl} ms is too short: renewals every ${this.renewEvery} ms must come well within its ${this.ttl - this.margin} ms of local validity`);
@@ -194,7 +198,7 @@ export class LeasedOwnership implements PartitionOwnership {
     const acquired: number[] = [];
     // Look again as soon as a silent member's heartbeat or a wanted lease runs out, not at the
     // next renew round: a dead node's partitions then move within about one TTL.
-    let nextLookMs = Math.min(...members.filter((m) => m.id !== me).map((m) => m.expiresInMs + 5), this.renewEvery);
+    let nextLookMs = Math.min(...members.filter((m) => m.id !== me).map((m) => m.expiresInMs + 5), this.rebalanceEvery);
     await Promise.all(want.map(async (p) => {
       const sentAt = this.now();
       const r = await this.o.registry.acquire(p, this.owner, this.ttl);
@@ -211,7 +215,7 @@ export class LeasedOwnership implements PartitionOwnership {
     }
     clearTimeout(this.retryTimer);
     if (acquired.length < want.length) nextLookMs = Math.min(nextLookMs, this.retryEvery);
-    if (nextLookMs < this.renewEvery && !this.leaving) {
+    if (nextLookMs < this.renewEvery && !this.leaving && !this.stopped) {
       this.retryTimer = setTimeout(() => void this.rebalance(), Math.max(5, nextLookMs));
     }
   }

@@ -2,6 +2,7 @@
 // filters (LIKE as a regular expression, map keys) and explore — every expected value computed
 // here from the rows written.
 import type { Test } from 'tap';
+import type { ViewQuery } from '../../src/store/query.ts';
 import { startContract, type ContractFactory } from './contract.harness.ts';
 import { betweenOf, groupBy, HOTROD_CUSTOMER_ENTRY, num, percentile, sum, viewRows, type DataSet } from './seed.ts';
 
@@ -71,14 +72,32 @@ export function queryContract(t: Test, factory: ContractFactory, sets: { hotrod:
     t.equal(s.spans.results[0].logEvents.results.length, bySpan.length);
   });
 
+  t.test("spans of a trace by id come back whole, read within the trace's own time range", async (t) => {
+    const seeded = await sets.seeded();
+    const seen: ViewQuery[] = [];
+    const c = await startContract(t, factory, [seeded], { wrap: (store) => ({ ...store, query: (q) => (seen.push(q), store.query(q)) }) });
+    const B = betweenOf(seeded);
+    const spans = viewRows(seeded, 'spanEventView');
+    for (const trace of seeded.rows.slice(0, 40).map((r) => r.views.rawTraceView[0])) {
+      seen.length = 0;
+      const want = spans.filter((r) => r.trace_id === trace.trace_id).map((r) => r.span_id).sort();
+      const d = await c.data(`{ spans(limit: 1000, ${B}, filterBy: [{type: ID, idScope: "TRACE", operator: EQUALS, value: "${trace.trace_id}"}]) { results { id } total } }`);
+      t.same([d.spans.results.map((r: any) => r.id).sort(), d.spans.total], [want, want.length], `trace ${trace.trace_id}`);
+      const range = seen.find((q) => q.view === 'spanEventView')!.where.filter((p) => p.op === 'gte' || p.op === 'lt').map((p) => (p as { value: unknown }).value);
+      t.same(range, [trace.start_time_millis, num(trace.end_time_millis) + 1], 'narrowed to the trace');
+    }
+    const none = await c.data(`{ spans(${B}, filterBy: [{type: ID, idScope: "TRACE", operator: EQUALS, value: "${'f'.repeat(32)}"}]) { results { id } total } }`);
+    t.same(none.spans, { results: [], total: 0 }, 'an id no trace has');
+  });
+
   t.test('filters: LIKE is a regular expression; map keys with CONTAINS_KEY_LIKE; ids in any case', async (t) => {
     const seeded = await sets.seeded();
     const c = await startContract(t, factory, [seeded]);
     const spans = viewRows(seeded, 'spanEventView');
     const B = betweenOf(seeded);
     const total = async (filter: string) => (await c.data(`{ spans(${B}, filterBy: [${filter}]) { total } }`)).spans.total;
-    const name = String(spans[0].service_name);
-    t.equal(await total(`{type: ATTRIBUTE, keyExpression: {key: "serviceName"}, operator: LIKE, value: "^${name.slice(0, 3)}.*"}`), spans.filter((r) => new RegExp(`^${name.slice(0, 3)}.*`).test(String(r.service_name))).length, 'LIKE ^prefix');
+    const name = String(spans[0].reported_service_name);
+    t.equal(await total(`{type: ATTRIBUTE, keyExpression: {key: "serviceName"}, operator: LIKE, value: "^${name.slice(0, 3)}.*"}`), spans.filter((r) => new RegExp(`^${name.slice(0, 3)}.*`).test(String(r.reported_service_name))).length, 'LIKE ^prefix');
     const keys = (r: (typeof spans)[number]) => Object.keys((r.tags ?? {}) as Record<string, string>);
     t.equal(await total(`{type: ATTRIBUTE, keyExpression: {key: "spanTags"}, operator: CONTAINS_KEY_LIKE, value: ["^http\\\\."]}`), spans.filter((r) => keys(r).some((k) => /^http\./.test(k))).length, 'CONTAINS_KEY_LIKE');
     t.equal(await total(`{type: ATTRIBUTE, keyExpression: {key: "spanTags"}, operator: NOT_CONTAINS_KEY, value: ["db.system"]}`), spans.filter((r) => !keys(r).includes('db.system')).length, 'NOT_CONTAINS_KEY');
@@ -91,7 +110,8 @@ export function queryContract(t: Test, factory: ContractFactory, sets: { hotrod:
     const c = await startContract(t, factory, [seeded]);
     const B = betweenOf(seeded);
     const spans = viewRows(seeded, 'spanEventView');
-    const bySvc = groupBy(spans, (r) => String(r.service_name));
+    // SPAN.serviceName is the service the tracer reported.
+    const bySvc = groupBy(spans, (r) => String(r.reported_service_name));
     const groups = (await c.data(`{ explore(scope: "SPAN", ${B}, groupBy: {expressions: [{key: "serviceName"}], groupLimit: 100}) { results { s: selection(expression: {key: "serviceName"}) { value type } n: selection(expression: {key: "spans"}, aggregation: COUNT) { value type } p: selection(expression: {key: "duration"}, aggregation: PERCENTILE) { value type } e: selection(expression: {key: "errorCount"}, aggregation: SUM) { value } } total } }`)).explore;
     t.equal(groups.total, bySvc.size);
     const counts = groups.results.map((r: any) => r.n.value);
@@ -108,7 +128,7 @@ export function queryContract(t: Test, factory: ContractFactory, sets: { hotrod:
     const series = (await c.data(`{ explore(scope: "SPAN", ${B}, limit: 10000, interval: {size: 1, units: MINUTES}, groupBy: {expressions: [{key: "serviceName"}], groupLimit: 2, includeRest: true}) { results { intervalStart s: selection(expression: {key: "serviceName"}) { value } n: selection(expression: {key: "spans"}, aggregation: COUNT) { value } r: selection(expression: {key: "spans"}, aggregation: AVGRATE, size: 1, units: SECONDS) { value } } } }`)).explore.results;
     const want = new Map<string, number>();
     for (const r of spans) {
-      const g = top.includes(String(r.service_name)) ? String(r.service_name) : '__Other';
+      const g = top.includes(String(r.reported_service_name)) ? String(r.reported_service_name) : '__Other';
       const k = `${Math.floor(num(r.start_time_millis) / 60_000) * 60_000}/${g}`;
       want.set(k, (want.get(k) ?? 0) + 1);
     }

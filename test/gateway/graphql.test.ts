@@ -37,7 +37,7 @@ t.test('Q6, batched in one POST, returns the trace and all its spans with typed 
     t.ok(s, `span ${r.id} is one of the trace's`);
     t.match(r, {
       displaySpanName: rowOf.get(r.id)!.display_span_name,
-      serviceName: rowOf.get(r.id)!.service_name,
+      serviceName: rowOf.get(r.id)!.reported_service_name,
       parentSpanId: s.parentSpanId === '' ? null : s.parentSpanId,
       startTime: Math.floor(s.startUs / 1000),
       duration: Math.floor((s.endUs - s.startUs) / 1000),

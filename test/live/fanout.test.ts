@@ -49,7 +49,9 @@ t.test('evaluates each trace once per distinct filter set, however many subscrib
   const spans = traces.flatMap((w) => w.rows.views.spanEventView);
   await waitFor(() => got[1].length === spans.length, { what: 'the unfiltered subscriber to get every span' });
   t.equal(fanout.stats().evaluations, 2 * spans.length, 'each span row tested once per filter set');
-  const expected = spans.filter((r) => r.service_name === 'frontend' && Number(r.duration_millis) > 50).map((r) => r.span_id);
+  const column = (key: string) => catalog.column(catalog.attribute('SPAN', key), key);
+  const [service, duration] = [column('serviceName'), column('duration')];
+  const expected = spans.filter((r) => r[service] === 'frontend' && Number(r[duration]) > 50).map((r) => r.span_id);
   t.ok(expected.length > 0 && expected.length < spans.length, 'the filter splits the spans');
   await waitFor(() => got[0].length === expected.length && got[2].length === expected.length, { what: 'filtered subscribers to get their spans' });
   for (let i = 0; i < got.length; i++) {

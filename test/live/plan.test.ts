@@ -64,7 +64,9 @@ t.test('gives equal filter sets one key, whatever their order or repeats', async
 
 t.test('an API trace is an API entry span with an API id, whatever the filters', async (t) => {
   const plan = planLive(catalog, 'API_TRACE', [], []);
-  const expected = spanRows.filter((r) => r.api_boundary_type === 'ENTRY' && r.api_id !== null && r.api_id !== '');
+  const column = (key: string) => catalog.column(catalog.attribute('API_TRACE', key), key);
+  const [boundary, api] = [column('apiBoundaryType'), column('apiId')];
+  const expected = spanRows.filter((r) => r[boundary] === 'ENTRY' && r[api] !== null && r[api] !== undefined && r[api] !== '');
   t.ok(expected.length > 0 && expected.length < spanRows.length, 'the table has rows on both sides');
   t.same(spanRows.filter(plan.test).map((r) => r.span_id), expected.map((r) => r.span_id));
   t.equal(plan.idColumn, catalog.column(catalog.attribute('API_TRACE', 'apiTraceId'), 'id'));
@@ -72,7 +74,9 @@ t.test('an API trace is an API entry span with an API id, whatever the filters',
 
 t.test('a filter narrows the rows as its operator says', async (t) => {
   const plan = planLive(catalog, 'SPAN', [f('serviceName', 'EQUALS', 'frontend'), f('duration', 'GREATER_THAN', 50)], []);
-  const expected = spanRows.filter((r) => r.service_name === 'frontend' && typeof r.duration_millis === 'number' && r.duration_millis > 50);
+  const column = (key: string) => catalog.column(catalog.attribute('SPAN', key), key);
+  const [service, duration] = [column('serviceName'), column('duration')];
+  const expected = spanRows.filter((r) => r[service] === 'frontend' && typeof r[duration] === 'number' && (r[duration] as number) > 50);
   t.ok(expected.length > 0, 'something matches');
   t.same(spanRows.filter(plan.test), expected);
 });

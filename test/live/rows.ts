@@ -41,6 +41,8 @@ function spanRow(i: number, s: SpanSpec): ViewRow {
     span_kind: s.boundary ?? 'UNKNOWN',
     event_name: `op-${i}`,
     service_name: s.service,
+    // The tracer-reported name, which SPAN.serviceName reads.
+    reported_service_name: s.service,
     api_id: s.apiId ?? null,
     api_boundary_type: s.boundary ?? null,
     tags: s.tags,

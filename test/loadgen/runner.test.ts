@@ -41,7 +41,9 @@ t.test('rate control stays within 10 % of the target over a short run', async (t
   const { endpoint, received } = await sink(t, 'otlp-http-proto');
   const target = 2_000;
   const start = performance.now();
-  const result = await run(t, 'otlp-http-proto', endpoint, options({ rate: target, durationMs: 3_000, batchSpans: 100 }));
+  // Enough requests in flight that a slow answer on a loaded machine never caps the rate:
+  // what is measured is the pacer, not the sink.
+  const result = await run(t, 'otlp-http-proto', endpoint, options({ rate: target, durationMs: 3_000, batchSpans: 200, concurrency: 8 }));
   const seconds = result.pacedMs / 1000;
   const achieved = result.spansSentPaced / seconds;
   t.ok(Math.abs(achieved - target) / target < 0.1, `reported ${achieved.toFixed(0)} spans/s for a target of ${target}`);
@@ -61,7 +63,7 @@ t.test('rate control stays within 10 % of the target over a short run', async (t
 t.test('a ramp starts slow and reaches the target', async (t) => {
   const { endpoint, received } = await sink(t, 'otlp-http-proto');
   const start = performance.now();
-  const result = await run(t, 'otlp-http-proto', endpoint, options({ rate: 3_000, durationMs: 2_000, rampMs: 2_000, batchSpans: 50 }));
+  const result = await run(t, 'otlp-http-proto', endpoint, options({ rate: 3_000, durationMs: 2_000, rampMs: 2_000, batchSpans: 100, concurrency: 8 }));
   const half = start + result.pacedMs / 2;
   const first = received.arrivals.filter((a) => a.atMs < half).reduce((n, a) => n + a.spans, 0);
   const all = received.spanCount;
@@ -72,7 +74,7 @@ t.test('a ramp starts slow and reaches the target', async (t) => {
 
 t.test('traces per second can be the unit of the rate', async (t) => {
   const { endpoint, received } = await sink(t, 'otlp-http-proto');
-  const result = await run(t, 'otlp-http-proto', endpoint, options({ rate: 40, rateUnit: 'traces', durationMs: 2_000 }));
+  const result = await run(t, 'otlp-http-proto', endpoint, options({ rate: 40, rateUnit: 'traces', durationMs: 2_000, concurrency: 8 }));
   const perSec = result.tracesPaced / (result.pacedMs / 1000);
   t.ok(Math.abs(perSec - 40) / 40 < 0.1, `${perSec.toFixed(1)} traces/s for a target of 40`);
   assertWhole(t, result, received);
@@ -129,13 +131,17 @@ for (const protocol of PROTOCOLS) {
 
 t.test('late spans arrive after the window, the rest of their trace before it', async (t) => {
   const { endpoint, received } = await sink(t, 'otlp-http-proto');
-  const lateAfterMs = 600;
-  const result = await run(t, 'otlp-http-proto', endpoint, options({ faults: { ...NO_FAULTS, lateFraction: 0.3, lateAfterMs } }));
+  const lateAfterMs = 1_500;
+  const result = await run(t, 'otlp-http-proto', endpoint, options({ concurrency: 8, faults: { ...NO_FAULTS, lateFraction: 0.3, lateAfterMs } }));
   const late = result.manifest!.records.filter((r) => r.late);
   t.ok(late.length > 0, `${late.length} traces with a late span`);
   t.equal(late.length, result.counters.spansLate, 'one late span per such trace');
-  const early = late.filter((r) => received.lastSeen.get(r.traceId)! - received.firstSeen.get(r.traceId)! < lateAfterMs - 50);
-  t.same(early.map((r) => r.traceId), [], 'each late span arrived at least the late delay after the rest of its trace');
+  // The rest of a trace may itself wait in the queue on a loaded machine: allow a third of the delay.
+  const early = late.filter((r) => received.lastSeen.get(r.traceId)! - received.firstSeen.get(r.traceId)! < lateAfterMs - 500);
+  t.same(early.map((r) => r.traceId), [], 'each late span arrived about the late delay after the rest of its trace');
+  const onTime = result.manifest!.records.filter((r) => !r.late);
+  const spreadOut = onTime.filter((r) => received.lastSeen.get(r.traceId)! - received.firstSeen.get(r.traceId)! >= lateAfterMs);
+  t.same(spreadOut.map((r) => r.traceId), [], 'traces without a late span arrive together');
   assertWhole(t, result, received);
 });
 

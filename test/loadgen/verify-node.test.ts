@@ -66,7 +66,7 @@ t.test('--verify detects a trace deliberately withheld in front of a running nod
   const ids = Array.from({ length: 7 }, () => gen.next(0).traceId);
   const withheld = ids[6];
   const proxy = await lossyProxy(t, n.otlpHttp, withheld);
-  const out = await loadgen(t, { endpoint: proxy, protocol: 'otlp-http-json', verify: n.graphql, 'verify-timeout': '3s' });
+  const out = await loadgen(t, { endpoint: proxy, protocol: 'otlp-http-json', verify: n.graphql, 'verify-timeout': '15s' });
   t.equal(out.exitCode, EXIT_VERIFY_FAILED);
   t.same(out.verify?.lost.map((p) => p.traceId), [withheld], 'exactly the withheld trace is lost');
   t.equal(out.verify!.split.length + out.verify!.incomplete.length + out.verify!.excess.length, 0, 'nothing else is wrong');

@@ -1,7 +1,6 @@
 // The Redis cluster registry (docs/operations.md, "Keys"): members in one sorted set scored
 // by their expiry on the Redis clock, one lease string per partition set with PX, one fence
 // counter per partition bumped by every acquisition. ioredis stays in this folder.
-import type { Logger } from 'pino';
 import { fromRedisError, withDeadline, type LuaScript, type RedisClient } from '../../store/redis/connection.ts';
 import type { AcquireResult, ClusterRegistry, Lease, LeaseHolder, LiveMember, MemberInfo } from '../registry.ts';
 import { closeRedis, connectRedis } from './connect.ts';
@@ -14,7 +13,6 @@ export interface RedisRegistryOptions {
   keyPrefix?: string;
   /** A command not answered within this is UNAVAILABLE. Default 2000. */
   commandTimeoutMs?: number;
-  logger?: Logger;
 }
 
 export interface RedisClusterRegistry extends ClusterRegistry {

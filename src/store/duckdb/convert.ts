@@ -60,15 +60,29 @@ function enumConvert(view: ViewDef, c: ColumnDef): (v: ViewValue) => DuckDBValue
   };
 }
 
+/** How a table made by this or an older build lays out a view's columns. */
+export interface StoredLayout {
+  /** Column names in the table's order (columns added later come last). */
+  order: readonly string[];
+  /** Closed-set columns the table stores as text (made before they became enums). */
+  text: ReadonlySet<string>;
+}
+
 /**
  * Appends rows of `view` through columnar data chunks: numbers, enums and nulls are copied
  * into DuckDB as whole vectors, so a row costs far less than one native call per column.
- * `textColumns` names closed-set columns a table made by an older build stores as VARCHAR.
+ * Columns go in the table's order, which differs from the view's once a column was added.
  */
-export function rowsAppender(view: ViewDef, textColumns: ReadonlySet<string> = new Set()): (ap: DuckDBAppender, rows: readonly ViewRow[]) => void {
-  const asEnum = (c: ColumnDef): boolean => c.type === 'string' && c.values !== undefined && !textColumns.has(c.name);
-  const types = view.columns.map((c) => (asEnum(c) ? ENUM(enumMembers(c)) : CHUNK_TYPES[c.type]));
-  const cols = view.columns.map((c) => ({ name: c.name, required: c.required === true, convert: asEnum(c) ? enumConvert(view, c) : toDuckDb[c.type] }));
+export function rowsAppender(view: ViewDef, layout?: StoredLayout): (ap: DuckDBAppender, rows: readonly ViewRow[]) => void {
+  const byName = new Map(view.columns.map((c) => [c.name, c]));
+  const ordered = (layout?.order ?? view.columns.map((c) => c.name)).map((name) => {
+    const c = byName.get(name);
+    if (!c) throw new TesseraError('CONFIG', `${view.name} has a column ${name} this build does not know; a migration must drop it`);
+    return c;
+  });
+  const asEnum = (c: ColumnDef): boolean => c.type === 'string' && c.values !== undefined && !(layout?.text.has(c.name) ?? false);
+  const types = ordered.map((c) => (asEnum(c) ? ENUM(enumMembers(c)) : CHUNK_TYPES[c.type]));
+  const cols = ordered.map((c) => ({ name: c.name, required: c.required === true, convert: asEnum(c) ? enumConvert(view, c) : toDuckDb[c.type] }));
   return (ap, rows) => {
     for (let from = 0; from < rows.length; from += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rows.length - from);

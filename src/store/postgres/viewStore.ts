@@ -9,14 +9,14 @@ import { decodeSpanBatch } from '../codec.ts';
 import { traceKeyString, type TraceKey, type TraceRows, type ViewStore } from '../api.ts';
 import type { ViewQuery, ViewQueryResult } from '../query.ts';
 import { VIEWS, rawTraceView, type ColumnType } from '../../views/schema.ts';
-import { createPgPool, migrate, pgError, type PgPool } from './pool.ts';
+import { createPgPool, migrate, pgError, type PgPool, type PgPoolOptions } from './pool.ts';
 import { renderPgQuery } from './sql.ts';
 import { VIEW_MIGRATIONS, addMissingColumns, quoteIdent } from './viewDdl.ts';
 import { viewInsert } from './viewWrite.ts';
 
 export type PgViewStoreOptions =
-  /** Opens its own pool (ended on close). */
-  | { url: string; logger?: Logger; /** Connections at most (default 4: one writer, readers). */ max?: number }
+  /** Opens its own pool (ended on close): `url`, and `max` connections (default 4: one writer, readers)… */
+  | PgPoolOptions
   /** Runs on a pool shared with the entity store; the store never ends it. */
   | { pool: PgPool; logger?: Logger };
 
@@ -44,7 +44,7 @@ function byTenant(keys: readonly TraceKey[]): Map<string, string[]> {
 /** Opens the store, creating or migrating its schema; ready when this resolves. */
 export async function openPostgresViewStore(opts: PgViewStoreOptions): Promise<ViewStore> {
   const owned = !('pool' in opts);
-  const pool = 'pool' in opts ? opts.pool : createPgPool({ url: opts.url, logger: opts.logger, max: opts.max ?? 4, applicationName: 'tessera-views' });
+  const pool = 'pool' in opts ? opts.pool : createPgPool({ applicationName: 'tessera-views', ...opts });
   const inserts = VIEWS.map((v) => ({ view: v, insert: viewInsert(v) }));
   let writeChain: Promise<unknown> = Promise.resolve();
   let reading = 0;

@@ -1,0 +1,168 @@
+// The cluster on this machine: throughput with 1, 2 and 3 nodes (the loadgen at full speed into
+// node-1; every node processes its partitions; rate = acknowledged spans / time until the last
+// traces are queryable, every trace then verified), spans per CPU-second of a node and of Redis
+// (the figures the scaling model in docs/benchmarks.md uses), then — with three nodes under a
+// steady load with sampled freshness — the time to rebalance after a join and after a kill -9.
+// Two cores bound everything here: N nodes, Redis, PostgreSQL and the loadgen share them.
+//   node --import tsx bench/cluster.ts [--json] [--seconds 12] [--nodes 1,2,3] [--rate 3000]
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { LocalCluster } from '../cluster/launch.ts';
+import { FreshnessProbe } from '../src/loadgen/freshness.ts';
+import { NO_FAULTS } from '../src/loadgen/feed.ts';
+import type { TraceRecord } from '../src/loadgen/manifest.ts';
+import { encoderFor, transportFor } from '../src/loadgen/protocols.ts';
+import { LoadRunner, type RunOptions, type RunResult } from '../src/loadgen/runner.ts';
+import { checkTraces, verifyManifest } from '../src/loadgen/verify.ts';
+import { assignPartitions } from '../src/sharding/rendezvous.ts';
+import { type Figure, report } from './figures.ts';
+import { cpuSecondsOf } from './node-process.ts';
+import { startRedis } from './redis.ts';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : process.argv[i + 1];
+}
+const seconds = Number(arg('seconds', '12'));
+const nodeCounts = arg('nodes', '1,2,3').split(',').map(Number);
+const steadyRate = Number(arg('rate', '3000'));
+const PARTITIONS = 32;
+const WINDOW_MS = 1000;
+const LEASE_TTL_MS = 3000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A fresh database on the machine's PostgreSQL (PGHOST/PGPORT/PGUSER as for the tests). */
+async function database(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = `postgres://${process.env.PGUSER ?? 'postgres'}@${process.env.PGHOST ?? '127.0.0.1'}:${process.env.PGPORT ?? 5432}`;
+  const name = `tessera_bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: `${base}/postgres` });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: `${base}/${name}`,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: `${base}/postgres` });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+async function redisCpuSeconds(url: string): Promise<number> {
+  const r = new Redis(url, { lazyConnect: true });
+  await r.connect();
+  const info = await r.info('cpu');
+  r.disconnect();
+  const v = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return v('used_cpu_sys') + v('used_cpu_user');
+}
+
+async function withCluster<T>(nodes: number, fn: (c: LocalCluster, redisUrl: string) => Promise<T>): Promise<T> {
+  const redis = await startRedis();
+  const db = await database();
+  const cluster = new LocalCluster({ redis: redis.url, postgres: db.url, nodes, partitions: PARTITIONS, windowMs: WINDOW_MS, leaseTtlMs: LEASE_TTL_MS });
+  try {
+    await cluster.start();
+    await settled(cluster, cluster.nodes.map((n) => n.id));
+    return await fn(cluster, redis.url);
+  } finally {
+    await cluster.stopAll();
+    await redis.stop();
+    await db.drop();
+  }
+}
+
+/** Resolves (with when) once node-1 sees `ids`, each holding its rendezvous share. */
+async function settled(c: LocalCluster, ids: string[]): Promise<number> {
+  const target = new Map<number, string>();
+  for (const [id, ps] of assignPartitions(PARTITIONS, ids)) for (const p of ps) target.set(p, id);
+  for (const deadline = performance.now() + 60_000; performance.now() < deadline; await sleep(20)) {
+    const v = await c.view(0).catch(() => null);
+    if (v && v.members.length === ids.length && v.partitions.every((p) => p.node === target.get(p.partition))) return performance.now();
+  }
+  throw new Error(`the cluster did not settle on ${ids.join(',')}`);
+}
+
+async function load(c: LocalCluster, rate: number, extra: Partial<RunOptions> = {}): Promise<RunResult> {
+  const transport = transportFor('otlp-http-proto', c.nodes[0].otlpHttp, { tenant: null, concurrency: 4, timeoutMs: 30_000, gzip: false });
+  try {
+    return await new LoadRunner({
+      rate, rateUnit: 'spans', durationMs: seconds * 1000, rampMs: 0, batchSpans: 512, concurrency: 4, maxRetries: 100, lingerMs: 200,
+      maxBackoffMs: 2000, generator: { seed: `cluster-${rate}-${c.nodes.length}` }, faults: NO_FAULTS, keepManifest: true, ...extra,
+    }, transport, encoderFor('otlp-http-proto')).run();
+  } finally {
+    await transport.close();
+  }
+}
+
+async function drained(graphql: string, acked: TraceRecord[]): Promise<number> {
+  const tail = acked.slice(-5);
+  for (const deadline = performance.now() + 300_000; performance.now() < deadline; await sleep(100)) {
+    const r = await checkTraces(tail, { graphqlUrl: graphql, tenant: null, requestTimeoutMs: 30_000, chunk: tail.length }).catch(() => null);
+    if (r?.ok) return performance.now();
+  }
+  throw new Error('the last traces were not queryable within 5 minutes');
+}
+
+async function verified(graphql: string, result: RunResult): Promise<number> {
+  const v = await verifyManifest(result.manifest!, { graphqlUrl: graphql, tenant: null, requestTimeoutMs: 30_000, chunk: 200, settleMs: 0, deadlineMs: 180_000, pollMs: 1000 });
+  return v.lost.length + v.split.length + v.incomplete.length + v.excess.length;
+}
+
+async function throughput(nodes: number): Promise<Figure[]> {
+  return withCluster(nodes, async (c, redisUrl) => {
+    const pids = c.nodes.map((n) => n.pid);
+    const cpu0 = pids.map(cpuSecondsOf);
+    const redis0 = await redisCpuSeconds(redisUrl);
+    const start = performance.now();
+    const result = await load(c, 0);
+    const doneAt = await drained(c.nodes[0].graphql, result.manifest!.acknowledged());
+    const nodeCpu = pids.map((pid, i) => cpuSecondsOf(pid) - cpu0[i]).reduce((a, b) => a + b, 0);
+    const redisCpu = (await redisCpuSeconds(redisUrl)) - redis0;
+    const acked = result.counters.spansAcked;
+    const wrong = await verified(c.nodes[0].graphql, result);
+    const p = `cluster.n${nodes}`;
+    return [
+      { id: `${p}.rate`, label: `${nodes} node(s): sent → queryable, verified`, value: (acked * 1000) / (doneAt - start), unit: 'spans/s', ceiling: 'cluster.n1.rate', better: 'higher' },
+      { id: `${p}.perNodeCpu`, label: `${nodes} node(s): spans per node CPU-second`, value: acked / Math.max(nodeCpu, 0.001), unit: 'spans/s', better: 'higher' },
+      { id: `${p}.perRedisCpu`, label: `${nodes} node(s): spans per Redis CPU-second`, value: acked / Math.max(redisCpu, 0.001), unit: 'spans/s', better: 'higher' },
+      { id: `${p}.wrong`, label: `${nodes} node(s): traces lost, split, incomplete or excess`, value: wrong, unit: `of ${result.manifest!.acknowledged().length}`, better: 'lower' },
+    ];
+  });
+}
+
+async function rebalance(): Promise<Figure[]> {
+  return withCluster(3, async (c) => {
+    const probe = new FreshnessProbe({ graphqlUrl: c.nodes[0].graphql, tenant: null, requestTimeoutMs: 30_000, chunk: 1, everyMs: 200, pollMs: 25, maxActive: 4, giveUpMs: 120_000 });
+    let joinMs = 0;
+    let killMs = 0;
+    const events = (async () => {
+      await sleep((seconds * 1000) / 4);
+      await c.add();
+      const joined = performance.now();
+      joinMs = (await settled(c, ['node-1', 'node-2', 'node-3', 'node-4'])) - joined;
+      await sleep((seconds * 1000) / 4);
+      const killed = performance.now();
+      await c.kill(1);
+      killMs = (await settled(c, ['node-1', 'node-3', 'node-4'])) - killed;
+    })();
+    const result = await load(c, steadyRate, { onTraceAcked: (r, at) => probe.offer(r, at) });
+    await events;
+    const fresh = await probe.close();
+    const wrong = await verified(c.nodes[0].graphql, result);
+    return [
+      { id: 'cluster.join', label: 'rebalance after a join (node ready → settled)', value: joinMs, unit: 'ms', better: 'lower' },
+      { id: 'cluster.kill', label: `rebalance after kill -9 (lease TTL ${LEASE_TTL_MS} ms)`, value: killMs, unit: 'ms', better: 'lower' },
+      { id: 'cluster.fresh50', label: `freshness p50 during both, ${steadyRate} spans/s`, value: fresh.p50Ms, unit: 'ms', better: 'lower' },
+      { id: 'cluster.fresh99', label: 'freshness p99 during both', value: fresh.p99Ms, unit: 'ms', better: 'lower' },
+      { id: 'cluster.rebalanceWrong', label: 'traces lost, split, incomplete or excess', value: wrong, unit: `of ${result.manifest!.acknowledged().length}`, better: 'lower' },
+    ];
+  });
+}
+
+const figures: Figure[] = [];
+for (const n of nodeCounts) figures.push(...await throughput(n));
+figures.push(...await rebalance());
+report(`cluster (${PARTITIONS} partitions, window ${WINDOW_MS} ms, ${seconds} s runs; 2 cores shared by every process)`, figures);
