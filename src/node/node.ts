@@ -24,6 +24,8 @@ import { InFlight } from '../actors/flow.ts';
 import { ShardCoordinator } from '../sharding/coordinator.ts';
 import { SingleNodeOwnership } from '../sharding/ownership.ts';
 import { startMainHttp, type MainHttpServer } from './httpServer.ts';
+import { liveSchema } from '../live/schema.ts';
+import { wireLive } from '../live/wire.ts';
 
 export interface BoundPorts {
   http: number;
@@ -103,19 +105,22 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
     const http: MainHttpServer = await startMainHttp(opts.host, opts.httpPort, {
       isReady: () => ready,
       graphql: has('query')
-        ? buildGraphqlHttpHandler({ store, defaultTenant: opts.tenantDefault, logger, queryTimeoutMs: opts.queryTimeoutMs })
+        ? buildGraphqlHttpHandler({ store, entities, defaultTenant: opts.tenantDefault, logger, queryTimeoutMs: opts.queryTimeoutMs, schema: liveSchema })
         : undefined,
       importJaeger: has('ingest')
         ? buildJaegerImportHandler({ sink: spanLogSink(log, groupByPartition), defaultTenant: opts.tenantDefault, maxBodyBytes: opts.maxBodyBytes, logger })
         : undefined,
     });
     closers.push(() => http.close());
+    // Live subscriptions: graphql-ws on /graphql; with Redis, traces written by any node reach them.
+    const live = await wireLive({ server: has('query') ? http.server : null, defaultTenant: opts.tenantDefault, logger, redis: opts.redis });
+    closers.push(() => live.close());
 
     if (has('process')) {
       const system = startActorSystem(`tessera-${nodeId}`);
       const resolver = startEntityResolver(system, { store: entities, logger }, {});
       const enrichment = createDefaultEnrichment({ resolver, logger });
-      const writer = spawnViewWriter(system, { store, rowsOf: buildRowsOf(enrichment), logger, maxBatchSpans: 20_000 });
+      const writer = spawnViewWriter(system, { store, rowsOf: buildRowsOf(enrichment), logger, maxBatchSpans: 20_000, onWritten: live.onWritten });
       const coordinator = new ShardCoordinator({
         system,
         log,

@@ -10,10 +10,12 @@ import { gatewayContract } from './contract.suite.ts';
 gatewayContract(t, 'PostgreSQL', async (t) => {
   const db = await createTestDatabase(t);
   const pool = createPgPool({ url: db.url, max: 4 });
-  t.teardown(() => pool.end());
   const store = await openPostgresViewStore({ pool });
-  t.teardown(() => store.close());
   const entities = await openPgEntityStore({ pool });
-  t.teardown(() => entities.close());
+  t.teardown(async () => {
+    await store.close();
+    await entities.close();
+    await pool.end();
+  });
   return { store, entities };
 });
