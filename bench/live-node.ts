@@ -15,7 +15,8 @@ const arg = (name: string, fallback: string): string => {
 const node = await startLiveNodeRaw({
   windowMs: Number(arg('window-ms', '1000')),
   partitions: Number(arg('partitions', '64')),
-  maxBufferedTraces: Number(arg('max-buffered-traces', '1000')),
+  maxBufferedEvents: Number(arg('max-buffered-events', '10000')),
+  maxBufferedBatches: Number(arg('max-buffered-batches', '100')),
   logger: pino({ level: 'warn' }),
 });
 // How long the event loop is held up: live events wait behind whatever runs on it.

@@ -143,7 +143,8 @@ export function buildGraphqlExecutor(opts: GraphqlHttpOptions): GraphqlExecutor 
   }
 
   // Execution is the GatewayActor's: it bounds how many operations run at once.
-  const ownSystem = opts.system ? undefined : startActorSystem(`tessera-gateway-${++executors}`);
+  const n = ++executors;
+  const ownSystem = opts.system ? undefined : startActorSystem(`tessera-gateway-${n}`);
   const gateway = spawnGatewayActor<Prepared, FormattedExecutionResult>(opts.system ?? ownSystem!, {
     logger: opts.logger,
     maxInFlight: opts.maxInFlight,
@@ -151,7 +152,7 @@ export function buildGraphqlExecutor(opts: GraphqlHttpOptions): GraphqlExecutor 
       const contextValue: GatewayContext = { tenant, store: opts.store, catalog, logger: opts.logger, ...(opts.entities ? { entities: opts.entities } : {}) };
       return formatted(await execute({ schema, document: p.doc, contextValue, variableValues: p.variables, operationName: p.operationName }));
     },
-  }, `gateway-${executors}-${Math.random().toString(36).slice(2, 8)}`);
+  }, `gateway-${n}`);
 
   const run = async (op: GraphqlRequest, tenant: string, method: string): Promise<FormattedExecutionResult> => {
     if (typeof op !== 'object' || op === null || typeof op.query !== 'string' || op.query.trim() === '') {

@@ -1,8 +1,9 @@
 // The fan-out from the hub to subscribers. Subscriptions are grouped by tenant, then by their
 // plan's canonical key: each written trace is evaluated once per distinct filter set (never by
-// querying the store), and its matching rows, as one shared batch of LiveRows, are pushed into
-// the bounded stream of every subscriber of that set. Pushing never waits: a subscriber whose
-// buffer is full is ended, counted and handed to its `onOverflow` (the transport cuts it off).
+// querying the store). What the traces of one hub delivery matched (they arrive in one turn of
+// the event loop) is pushed, as one shared batch of LiveRows, into the bounded stream of every
+// subscriber of that set. Pushing never waits: a subscriber that falls behind is ended,
+// counted and handed to its `onOverflow` (the transport cuts it off).
 import type { Logger } from 'pino';
 import { TesseraError } from '../errors.ts';
 import type { HubSubscription, LiveHub, LiveTrace } from './api.ts';
@@ -13,8 +14,9 @@ import { LiveStream } from './stream.ts';
 export interface LiveFanoutOptions {
   hub: LiveHub;
   logger: Logger;
-  /** Written traces' worth of events one subscriber may have waiting; one more and it is cut off. */
-  maxBufferedTraces: number;
+  /** Bounds of one subscriber's buffer while an earlier batch is unread (stream.ts). */
+  maxBufferedBatches: number;
+  maxBufferedEvents: number;
   /** How long a new subscription waits for the hub to listen; default 5000 ms. */
   readyTimeoutMs?: number;
 }
@@ -38,6 +40,8 @@ export interface LiveFanoutStats {
 interface Group {
   plan: LivePlan;
   streams: Set<LiveStream<LiveRow>>;
+  /** Matches of the current delivery, pushed at its end. */
+  pending: LiveRow[] | null;
 }
 
 interface TenantState {
@@ -55,6 +59,7 @@ export class LiveFanout {
   private delivered = 0;
   private cutOff = 0;
   private closed = false;
+  private readonly toFlush: Group[] = [];
 
   constructor(private readonly opts: LiveFanoutOptions) {
     this.losses = new LossLog(opts.logger, 'live subscribers cut off for falling behind');
@@ -68,8 +73,9 @@ export class LiveFanout {
     if (this.closed) throw new TesseraError('UNAVAILABLE', 'live subscriptions are shutting down');
     const state = this.tenantState(tenant);
     let group = state.groups.get(plan.key);
-    if (!group) state.groups.set(plan.key, (group = { plan, streams: new Set() }));
-    const stream: LiveStream<LiveRow> = new LiveStream<LiveRow>(this.opts.maxBufferedTraces, (why) => {
+    if (!group) state.groups.set(plan.key, (group = { plan, streams: new Set(), pending: null }));
+    const bounds = { maxBatches: this.opts.maxBufferedBatches, maxEvents: this.opts.maxBufferedEvents };
+    const stream: LiveStream<LiveRow> = new LiveStream<LiveRow>(bounds, (why) => {
       this.remove(tenant, plan.key, stream);
       if (why !== 'overflow') return;
       this.cutOff++;
@@ -149,7 +155,6 @@ export class LiveFanout {
       const { plan } = group;
       const rows = trace.views[plan.view];
       if (!rows || rows.length === 0) continue;
-      let matches: LiveRow[] | undefined;
       for (let i = 0; i < rows.length; i++) {
         this.evaluations++;
         let hit: boolean;
@@ -166,11 +171,23 @@ export class LiveFanout {
           row = new LiveRow(plan.scope.scope, String(rows[i][plan.idColumn]), trace.traceId, trace.update, trace.writtenAt, rows[i]);
           shared.set(slot, row);
         }
-        (matches ??= []).push(row);
+        if (!group.pending) {
+          group.pending = [];
+          if (this.toFlush.length === 0) queueMicrotask(() => this.flush());
+          this.toFlush.push(group);
+        }
+        group.pending.push(row);
+        this.matched++;
       }
-      if (!matches) continue;
-      this.matched += matches.length;
-      for (const stream of group.streams) if (stream.push(matches)) this.delivered += matches.length;
+    }
+  }
+
+  /** Pushes each group's matches of the delivery that just ended, as one batch. */
+  private flush(): void {
+    for (const group of this.toFlush.splice(0)) {
+      const batch = group.pending!;
+      group.pending = null;
+      for (const stream of group.streams) if (stream.push(batch)) this.delivered += batch.length;
     }
   }
 }

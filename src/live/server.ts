@@ -43,10 +43,12 @@ export interface LiveServerOptions {
   defaultTenant: string;
   logger: Logger;
   /**
-   * Written traces' worth of events one subscription may have waiting before it is cut off
-   * (all matching rows of one trace count once); default 1000.
+   * A subscription that still has an earlier delivery unread is cut off when it would hold
+   * more than this many events (default 10 000) or deliveries (default 100). One delivery is
+   * everything one write of traces matched, so a burst alone never cuts a client off.
    */
-  maxBufferedTraces?: number;
+  maxBufferedEvents?: number;
+  maxBufferedBatches?: number;
   catalog?: AttributeCatalog;
   /** Must contain the live Subscription fields; default liveSchema. */
   schema?: GraphQLSchema;
@@ -126,8 +128,9 @@ export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOpt
   const schema = opts.schema ?? liveSchema;
   const catalog = opts.catalog ?? defaultCatalog;
   const closeGraceMs = opts.closeGraceMs ?? 5000;
-  const maxBufferedTraces = opts.maxBufferedTraces ?? 1000;
-  const fanout = new LiveFanout({ hub: opts.hub, logger, maxBufferedTraces });
+  const maxBufferedEvents = opts.maxBufferedEvents ?? 10_000;
+  const maxBufferedBatches = opts.maxBufferedBatches ?? 100;
+  const fanout = new LiveFanout({ hub: opts.hub, logger, maxBufferedEvents, maxBufferedBatches });
   const wss = new WebSocketServer({ server, path: opts.path ?? '/graphql', maxPayload: opts.maxPayloadBytes ?? 1024 * 1024 });
   const connections = new WeakMap<object, Connection>();
   const streams = new WeakMap<ExecutionArgs, ExecutedStream>();
@@ -155,7 +158,7 @@ export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOpt
           if (conn.cutOff) return;
           conn.cutOff = true;
           connectionsCutOff++;
-          closeSocket(socket, LiveCloseCode.SubscriberFellBehind, `subscriber fell behind: more than ${maxBufferedTraces} traces of events waiting`);
+          closeSocket(socket, LiveCloseCode.SubscriberFellBehind, `subscriber fell behind: more than ${maxBufferedEvents} events or ${maxBufferedBatches} deliveries waiting`);
         },
       },
     };

@@ -1,10 +1,11 @@
 // One subscriber's events: a bounded buffer between the fan-out (which pushes without ever
 // waiting) and the transport (which pulls one event when the client has taken the previous
-// one). The fan-out pushes the matching rows of one written trace as one batch, shared by
-// every subscriber of the filter set; the bound counts batches, so a burst of many rows from
-// one trace (liveSpans over a big trace) is never mistaken for a client falling behind.
-// A full buffer means the subscriber fell behind: the stream ends at once, drops what it
-// holds, and says so through `onEnd('overflow')`; the transport then cuts the client off.
+// one). The fan-out pushes everything one hub delivery matched (the traces of one write) as
+// one batch, shared by every subscriber of the filter set. A burst, however large, is never
+// mistaken for a client falling behind: the bounds apply only while an earlier batch is still
+// unread. Then a subscriber is behind when it holds more than `maxBatches` batches or more
+// than `maxEvents` events; the stream ends at once, drops what it holds, and says so through
+// `onEnd('overflow')`; the transport then cuts the client off.
 
 export type StreamEnd = 'overflow' | 'closed';
 
@@ -15,15 +16,21 @@ export class LiveStream<T> implements AsyncIterableIterator<T> {
   private pos = 0;
   private waiter: ((r: IteratorResult<T>) => void) | null = null;
   private ended = false;
+  private events = 0;
 
   constructor(
-    private readonly maxBatches: number,
+    private readonly bounds: { maxBatches: number; maxEvents: number },
     private readonly onEnd: (why: StreamEnd) => void,
   ) {}
 
-  /** Batches (written traces) waiting, the one being read included. */
+  /** Batches waiting, the one being read included. */
   get buffered(): number {
     return this.batches.length - this.head;
+  }
+
+  /** Events waiting. */
+  get bufferedEvents(): number {
+    return this.events;
   }
 
   get done(): boolean {
@@ -34,11 +41,13 @@ export class LiveStream<T> implements AsyncIterableIterator<T> {
   push(batch: readonly T[]): boolean {
     if (this.ended) return false;
     if (batch.length === 0) return true;
-    if (this.buffered >= this.maxBatches) {
+    const behind = this.buffered > 0 && (this.buffered >= this.bounds.maxBatches || this.events + batch.length > this.bounds.maxEvents);
+    if (behind) {
       this.end('overflow');
       return false;
     }
     this.batches.push(batch);
+    this.events += batch.length;
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = null;
@@ -70,6 +79,7 @@ export class LiveStream<T> implements AsyncIterableIterator<T> {
     this.batches = [];
     this.head = 0;
     this.pos = 0;
+    this.events = 0;
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.({ value: undefined, done: true });
@@ -80,6 +90,7 @@ export class LiveStream<T> implements AsyncIterableIterator<T> {
   private take(): T {
     const batch = this.batches[this.head];
     const value = batch[this.pos++];
+    this.events--;
     if (this.pos === batch.length) {
       this.batches[this.head++] = undefined as unknown as T[];
       this.pos = 0;

@@ -17,8 +17,9 @@ export interface LiveWiringOptions {
   logger: Logger;
   /** Cluster mode: the node's Redis URL. */
   redis?: string;
-  /** Per-subscription buffer bound, in written traces' worth of events (default 1000). */
-  maxBufferedTraces?: number;
+  /** Per-subscription buffer bounds (server.ts; defaults 10 000 events, 100 deliveries). */
+  maxBufferedEvents?: number;
+  maxBufferedBatches?: number;
   /** How long a client cut off may take to read its close frame (default 5000 ms). */
   closeGraceMs?: number;
   /** Hub publish-queue bound (default 10 000 traces). */
@@ -41,7 +42,7 @@ export async function wireLive(opts: LiveWiringOptions): Promise<LiveWiring> {
     ? await (await import('./redisHub.ts')).createRedisLiveHub({ ...hubOpts, redis: opts.redis, projection: liveProjection(catalog) })
     : createMemoryLiveHub(hubOpts);
   const server = opts.server
-    ? attachLiveSubscriptions(opts.server, { hub, defaultTenant: opts.defaultTenant, logger: opts.logger, catalog, maxBufferedTraces: opts.maxBufferedTraces, closeGraceMs: opts.closeGraceMs })
+    ? attachLiveSubscriptions(opts.server, { hub, defaultTenant: opts.defaultTenant, logger: opts.logger, catalog, maxBufferedEvents: opts.maxBufferedEvents, maxBufferedBatches: opts.maxBufferedBatches, closeGraceMs: opts.closeGraceMs })
     : null;
   return {
     hub,

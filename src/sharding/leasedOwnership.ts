@@ -69,6 +69,7 @@ export class LeasedOwnership implements PartitionOwnership {
   private renewTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private rebalancing: Promise<void> | undefined;
+  private renewing: Promise<void> | undefined;
   private rebalanceAgain = false;
   private leaving = false;
   private stopped = false;
@@ -131,9 +132,15 @@ export class LeasedOwnership implements PartitionOwnership {
     this.o.logger.info({ released: leases.length }, 'left the cluster and released partition leases');
   }
 
+  /** One round at a time: a round stuck on a slow registry is not joined by the next. */
+  private renewRound(): Promise<void> {
+    if (this.stopped || this.renewing) return this.renewing ?? Promise.resolve();
+    this.renewing = this.renewOnce().finally(() => (this.renewing = undefined));
+    return this.renewing;
+  }
+
   /** Heartbeat, renew every lease, report the lost ones, then rebalance. */
-  private async renewRound(): Promise<void> {
-    if (this.stopped) return;
+  private async renewOnce(): Promise<void> {
     const registry = this.o.registry;
     if (!this.leaving) {
       await registry.heartbeat({ id: this.o.nodeId, meta: this.o.meta ?? {} }, this.ttl).then(

@@ -33,7 +33,11 @@ export function traceRows(trace: AssembledTrace): TraceRows {
   };
   for (const enricher of enrichers) {
     try {
-      if (enricher.enrich(ctx) !== undefined) throw new Error(`enricher ${enricher.name} did not finish synchronously`);
+      const pending = enricher.enrich(ctx);
+      if (pending !== undefined) {
+        pending.catch(() => undefined); // its outcome is not waited for: never an unhandled rejection
+        throw new Error(`enricher ${enricher.name} did not finish synchronously`);
+      }
     } catch {
       enriched.failures.push(enricher.name);
     }

@@ -14,9 +14,9 @@ import { writtenTrace } from './written.ts';
 const logger = pino({ level: 'silent' });
 const f = (key: string, operator: string, value: unknown): FilterArg => ({ type: 'ATTRIBUTE', keyExpression: { key }, operator, value });
 
-function setup(t: Test, maxBufferedTraces = 1000) {
+function setup(t: Test, maxBufferedBatches = 1000, maxBufferedEvents = 100_000) {
   const hub = createMemoryLiveHub({ logger });
-  const fanout = new LiveFanout({ hub, logger, maxBufferedTraces });
+  const fanout = new LiveFanout({ hub, logger, maxBufferedBatches, maxBufferedEvents });
   t.teardown(async () => {
     fanout.close();
     await hub.close();
@@ -116,4 +116,21 @@ t.test('many rows of one trace are one burst, not a subscriber falling behind', 
   await waitFor(() => got.length === rows.length, { what: 'every row of the trace' });
   t.equal(overflows, 0, 'not cut off');
   t.equal(fanout.stats().cutOff, 0);
+});
+
+t.test('a subscriber with an unread delivery is cut off past the event bound, however few deliveries', async (t) => {
+  const { hub, fanout } = setup(t, 1000, 10);
+  let overflows = 0;
+  const stuck = await fanout.subscribe('tenant', planLive(catalog, 'SPAN', [], []), () => overflows++);
+  const reader = drain(await fanout.subscribe('tenant', planLive(catalog, 'SPAN', [], []), () => t.fail('the reader fell behind')));
+  const big = writtenTrace({ tenant: 'tenant' });
+  const rows = Array.from({ length: 8 }, () => big.rows.views.spanEventView).flat();
+  const publish = () => hub.publish([{ trace: big.trace, rows: { ...big.rows, views: { ...big.rows.views, spanEventView: rows } } }]);
+  publish();
+  await waitFor(() => reader.length === rows.length, { what: 'the first delivery' });
+  t.equal(overflows, 0, 'one delivery over the event bound is a burst, not falling behind');
+  t.equal(stuck.bufferedEvents, rows.length);
+  publish();
+  await waitFor(() => reader.length === 2 * rows.length, { what: 'the second delivery' });
+  t.equal(overflows, 1, 'a second one while the first is unread is');
 });

@@ -26,7 +26,8 @@ import { traceRows } from '../../src/views/rows.ts';
 export interface LiveNodeOptions {
   windowMs?: number;
   defaultTenant?: string;
-  maxBufferedTraces?: number;
+  maxBufferedEvents?: number;
+  maxBufferedBatches?: number;
   closeGraceMs?: number;
   partitions?: number;
   logger: Logger;
@@ -62,7 +63,7 @@ export async function startLiveNodeRaw(opts: LiveNodeOptions): Promise<LiveNode>
       graphql: buildGraphqlHttpHandler({ store, defaultTenant, logger, queryTimeoutMs: 30_000, schema: liveSchema }),
     });
     closers.push(() => http.close());
-    const live = await wireLive({ server: http.server, defaultTenant, logger, maxBufferedTraces: opts.maxBufferedTraces, closeGraceMs: opts.closeGraceMs });
+    const live = await wireLive({ server: http.server, defaultTenant, logger, maxBufferedEvents: opts.maxBufferedEvents, maxBufferedBatches: opts.maxBufferedBatches, closeGraceMs: opts.closeGraceMs });
     closers.push(() => live.close());
 
     let written = 0;

@@ -37,7 +37,7 @@ async function ingest(node: LiveNode, seed: string, until: () => boolean = () =>
 }
 
 t.test('a subscriber that stops reading is cut off while ingest keeps its rate', async (t) => {
-  const node = await startLiveNode(t, { windowMs: 300, maxBufferedTraces: 50, closeGraceMs: 120_000, logger: pino({ level: 'warn' }) });
+  const node = await startLiveNode(t, { windowMs: 300, maxBufferedEvents: 2000, maxBufferedBatches: 50, closeGraceMs: 120_000, logger: pino({ level: 'warn' }) });
   const stats = () => node.live.server!.stats();
   const query = `subscription { liveSpans { id traceId update tags: attribute(expression: {key: "spanTags"})
     name: attribute(expression: {key: "displaySpanName"}) service: attribute(expression: {key: "serviceName"}) } }`;

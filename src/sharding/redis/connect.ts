@@ -23,8 +23,12 @@ function failFast(commandTimeoutMs: number): RedisOptions {
 }
 
 /** True when the server at the URL is a Redis Cluster node. */
+/** Failures reach callers as rejected commands (UNAVAILABLE); the event itself is not news. */
+const quiet = (): void => undefined;
+
 async function isClusterNode(url: string, timeoutMs: number): Promise<{ cluster: boolean; client: Redis }> {
   const client = new Redis(url, failFast(timeoutMs));
+  client.on('error', quiet);
   await client.connect();
   const info = await client.info('cluster');
   return { cluster: /cluster_enabled:1/.test(info), client };
@@ -52,6 +56,7 @@ export async function connectRedis(url: string, opts: ConnectOptions = {}): Prom
         password: u.password ? decodeURIComponent(u.password) : undefined,
       },
     });
+    cluster.on('error', quiet);
     await cluster.connect();
     return cluster;
   } catch (err) {

@@ -232,7 +232,8 @@ function whereAndKeys(r: Renderer, q: ViewQuery, aggregate: boolean): { where: s
     const col = r.column(b.column);
     if (col.type !== 'long') throw bad(`a time bucket needs a long (epoch ms) column, ${col.name} is ${col.type}`);
     if (!Number.isInteger(b.sizeMs) || b.sizeMs <= 0) throw bad(`a time bucket needs a positive integer size, got ${b.sizeMs}`);
-    const size = r.param(BigInt(b.sizeMs));
+    // Typed: an untyped parameter makes DuckDB divide in HUGEINT, ~20x slower.
+    const size = `${r.param(BigInt(b.sizeMs))}::BIGINT`;
     keys.push({ as: b.as, sql: `((${quoteIdent(col.name)} // ${size}) * ${size})`, type: 'long' });
   }
   return { where, keys };

@@ -45,10 +45,11 @@ function arrayLiteral(values: readonly string[]): string {
   return `${out}}`;
 }
 
+/** A long value; a fraction is truncated, as the DuckDB store does. */
 function integer(v: ViewValue): string {
-  if (typeof v === 'number' && Number.isInteger(v)) return String(v);
+  if (typeof v === 'number' && Number.isFinite(v)) return String(Math.trunc(v));
   if (typeof v === 'bigint') return v.toString();
-  throw new TypeError(`not an integer: ${String(v)}`);
+  throw new TesseraError('INVALID_ARGUMENT', `not an integer: ${String(v)}`);
 }
 
 /** One value as an element of its column's array literal (null handled by the caller). */
