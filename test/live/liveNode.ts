@@ -30,6 +30,8 @@ export interface LiveNodeOptions {
   maxBufferedBatches?: number;
   closeGraceMs?: number;
   partitions?: number;
+  /** Spans acknowledged and not yet written before receivers answer 429 (default 200 000). */
+  maxBacklogSpans?: number;
   logger: Logger;
 }
 
@@ -54,7 +56,7 @@ export async function startLiveNodeRaw(opts: LiveNodeOptions): Promise<LiveNode>
   };
   try {
     const defaultTenant = opts.defaultTenant ?? '__default';
-    const log = createMemorySpanLog({ partitions: opts.partitions ?? 8, maxBacklogSpans: 200_000 });
+    const log = createMemorySpanLog({ partitions: opts.partitions ?? 8, maxBacklogSpans: opts.maxBacklogSpans ?? 200_000 });
     closers.push(() => log.close());
     const store = await openDuckDbViewStore({ path: join(dir, 'tessera.duckdb') });
     closers.push(() => store.close());
