@@ -237,9 +237,13 @@ t.test('a later sighting is written behind: the hit itself costs no store call',
   await resolver.resolve(service('frontend', T0));
   const later = resolver.resolve(service('frontend', T0 + 5_000_000));
   t.notOk(isPromise(later), 'answered from the cache');
-  await waitFor(() => store.upserts.length === 2, { what: 'the seen-time write' });
-  const [stored] = await inner.list('acme', 'SERVICE', { limit: 1 });
+  // The wrapping store counts an upsert when it is called; wait for the write itself to land.
+  const stored = await waitFor(async () => {
+    const [s] = await inner.list('acme', 'SERVICE', { limit: 1 });
+    return s && s.lastSeenUs === T0 + 5_000_000 ? s : undefined;
+  }, { what: 'the seen-time write' });
   t.same([stored.firstSeenUs, stored.lastSeenUs], [T0, T0 + 5_000_000]);
+  t.equal(store.upserts.length, 2, 'one write for the later sighting');
   resolver.resolve(service('frontend', T0 + 5_500_000));
   await resolver.close();
   t.equal(store.upserts.length, 2, 'a sighting within the resolution writes nothing');
