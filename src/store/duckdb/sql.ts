@@ -19,8 +19,11 @@ export interface RenderedQuery {
 const bad = (message: string): TesseraError => new TesseraError('BAD_QUERY', message);
 const show = (v: Scalar): string => (typeof v === 'string' ? JSON.stringify(v) : String(v));
 
-/** A JSON path naming one top-level key, whatever characters it holds. */
-export const jsonKeyPath = (key: string): string => `$."${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/**
+ * A JSON Pointer (RFC 6901) to one key of a map column: unlike `$."key"` paths it can name any key,
+ * the empty one included (`/` is the key "").
+ */
+export const jsonKeyPath = (key: string): string => `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
 type Leaf = Extract<Predicate, { ref: ColumnRef }>;
 
@@ -167,8 +170,9 @@ class Renderer {
         return `NOT coalesce(list_contains(${sql}, ${this.param(this.value('string', p.value, what))}), false)`;
       case 'in':
       case 'notIn': {
-        const list = listValue(p.values.filter((v) => v !== null).map((v) => String(v)));
-        const test = `coalesce(list_has_any(${sql}, ${this.param(list)}::VARCHAR[]), false)`;
+        const wanted = p.values.filter((v) => v !== null).map((v) => String(v));
+        // A list holds no null item, so only the non-null values can match (and `[]` has no item type).
+        const test = wanted.length === 0 ? 'FALSE' : `coalesce(list_has_any(${sql}, ${this.param(listValue(wanted))}::VARCHAR[]), false)`;
         return p.op === 'in' ? test : `NOT ${test}`;
       }
       case 'regex':
