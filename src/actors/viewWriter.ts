@@ -28,6 +28,12 @@ export type WrittenReply = { type: 'TracesWritten'; batchId: number } | { type: 
 
 export type ViewWriterMsg =
   | { type: 'WriteTraces'; partition: number; batchId: number; traces: ClosedTrace[]; replyTo: ActorRef<WrittenReply> }
+  /**
+   * The partitions are leaving this node: their queued batches are dropped (WriteFailed), and
+   * the reply comes once no write of theirs is in progress, so nothing of theirs can reach the
+   * store after the lease is released.
+   */
+  | { type: 'DropPartitions'; partitions: readonly number[]; replyTo: ActorRef<{ type: 'PartitionsDropped' }> }
   | { type: 'FlushDone'; ok: boolean }
   | { type: 'RetryFlush' }
   | { type: 'Stop' };
@@ -65,6 +71,8 @@ interface Pending {
 interface State {
   queue: Pending[];
   writing: Pending[] | null;
+  /** Replies due when the write in progress ends. */
+  dropWaiters: ActorRef<{ type: 'PartitionsDropped' }>[];
   failures: number;
   stopped: boolean;
 }
@@ -143,6 +151,7 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
       case 'FlushDone': {
         const done = state.writing ?? [];
         state.writing = null;
+        for (const r of state.dropWaiters.splice(0)) tell(r, { type: 'PartitionsDropped' });
         if (msg.ok) {
           state.failures = 0;
           for (const p of done) tell(p.replyTo, { type: 'TracesWritten', batchId: p.batchId });
@@ -159,6 +168,14 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
       case 'RetryFlush':
         startFlush(state);
         break;
+      case 'DropPartitions': {
+        const leaving = new Set(msg.partitions);
+        for (const p of state.queue) if (leaving.has(p.partition)) tell(p.replyTo, { type: 'WriteFailed', batchId: p.batchId });
+        state.queue = state.queue.filter((p) => !leaving.has(p.partition));
+        if (state.writing?.some((p) => leaving.has(p.partition))) state.dropWaiters.push(msg.replyTo);
+        else tell(msg.replyTo, { type: 'PartitionsDropped' });
+        break;
+      }
       case 'Stop':
         state.stopped = true;
         for (const p of state.queue) tell(p.replyTo, { type: 'WriteFailed', batchId: p.batchId });
@@ -170,7 +187,7 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
 
   self = spawnActor<State, ViewWriterMsg>(parent, {
     name: 'view-writer',
-    initialState: { queue: [], writing: null, failures: 0, stopped: false },
+    initialState: { queue: [], writing: null, dropWaiters: [], failures: 0, stopped: false },
     handle,
     onCrash: 'resume',
     logger: deps.logger,

@@ -19,6 +19,7 @@ export interface NodeOptions {
   postgres: string | undefined;
   tenantDefault: string;
   partitions: number;
+  leaseTtlMs: number;
   nodeId: string | undefined;
   roles: Role[];
   maxBodyBytes: number;
@@ -97,6 +98,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('postgres', 'postgres', 'PostgreSQL URL: the shared view and entity store (cluster mode)', undefined, postgresUrl),
   spec('tenantDefault', 'tenant-default', 'tenant for requests without x-tenant-id', DEFAULT_TENANT, text),
   spec('partitions', 'partitions', 'span log partitions (fixed for a deployment)', '64', integer(1, 4096)),
+  spec('leaseTtlMs', 'lease-ttl-ms', 'cluster: partition lease and heartbeat TTL; a dead node\'s partitions move within about this long', '10000', integer(600, 600_000)),
   spec('nodeId', 'node-id', 'stable consumer name of this node (default: kept in the data dir)', undefined, optionalText),
   spec('roles', 'roles', 'roles this node runs: ingest,process,query', ALL_ROLES.join(','), roles),
   spec('maxBodyBytes', 'max-body-bytes', 'largest accepted request body', String(16 * 1024 * 1024), integer(1024, 1 << 30)),

@@ -18,12 +18,12 @@ import { startEntityResolver } from '../actors/entityResolver.ts';
 import { buildGraphqlHttpHandler } from '../gateway/http.ts';
 import { startReceivers, buildJaegerImportHandler } from '../ingest/receivers.ts';
 import { spanLogSink } from '../ingest/sink.ts';
-import { startActorSystem, stopActorSystem, tell } from '../actors/runtime.ts';
-import { spawnViewWriter } from '../actors/viewWriter.ts';
-import { InFlight } from '../actors/flow.ts';
-import { ShardCoordinator } from '../sharding/coordinator.ts';
-import { SingleNodeOwnership } from '../sharding/ownership.ts';
-import { startMainHttp, type MainHttpServer } from './httpServer.ts';
+import { startActorSystem, stopActorSystem } from '../actors/runtime.ts';
+import { NodeMetrics } from '../metrics/nodeMetrics.ts';
+import { countingSink, metricsHandler } from '../metrics/http.ts';
+import { closeRedis, connectRedis } from '../sharding/redis/connect.ts';
+import { startProcessing } from '../sharding/processing.ts';
+import { startMainHttp, type Handler, type MainHttpServer } from './httpServer.ts';
 import { liveSchema } from '../live/schema.ts';
 import { wireLive } from '../live/wire.ts';
 
@@ -95,12 +95,18 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
   };
 
   try {
-    const log: SpanLog = opts.redis
-      ? await (await import('../store/redis/spanlog.ts')).createRedisSpanLog({ redis: opts.redis, partitions: opts.partitions, maxBacklogSpans: opts.maxBacklogSpans, logger })
+    const metrics = new NodeMetrics({ nodeId });
+    // One client (standalone Redis or Redis Cluster, detected) for the span log and the leases.
+    const redis = opts.redis ? await connectRedis(opts.redis) : undefined;
+    if (redis) closers.push(() => closeRedis(redis));
+    const log: SpanLog = redis
+      ? await (await import('../store/redis/spanlog.ts')).createRedisSpanLog({ redis, partitions: opts.partitions, maxBacklogSpans: opts.maxBacklogSpans, logger })
       : createMemorySpanLog({ partitions: opts.partitions, maxBacklogSpans: opts.maxBacklogSpans });
     closers.push(() => log.close());
 
     const { store, entities } = await openStores(opts, logger, closers);
+    const sink = countingSink(spanLogSink(log, groupByPartition), metrics);
+    let clusterRoute: Handler | undefined;
 
     const http: MainHttpServer = await startMainHttp(opts.host, opts.httpPort, {
       isReady: () => ready,
@@ -108,8 +114,16 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
         ? buildGraphqlHttpHandler({ store, entities, defaultTenant: opts.tenantDefault, logger, queryTimeoutMs: opts.queryTimeoutMs, schema: liveSchema })
         : undefined,
       importJaeger: has('ingest')
-        ? buildJaegerImportHandler({ sink: spanLogSink(log, groupByPartition), defaultTenant: opts.tenantDefault, maxBodyBytes: opts.maxBodyBytes, logger })
+        ? buildJaegerImportHandler({ sink, defaultTenant: opts.tenantDefault, maxBodyBytes: opts.maxBodyBytes, logger })
         : undefined,
+      extra: {
+        '/metrics': metricsHandler(metrics),
+        '/cluster': (req, res) => {
+          if (clusterRoute) return clusterRoute(req, res);
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'this node does not run the process role' } }));
+        },
+      },
     });
     closers.push(() => http.close());
     // Live subscriptions: graphql-ws on /graphql; with Redis, traces written by any node reach them.
@@ -120,32 +134,28 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
       const system = startActorSystem(`tessera-${nodeId}`);
       const resolver = startEntityResolver(system, { store: entities, logger }, {});
       const enrichment = createDefaultEnrichment({ resolver, logger });
-      const writer = spawnViewWriter(system, { store, rowsOf: buildRowsOf(enrichment), logger, maxBatchSpans: 20_000, onWritten: live.onWritten });
-      const coordinator = new ShardCoordinator({
-        system,
-        log,
-        ownership: new SingleNodeOwnership(opts.partitions),
-        writer,
-        inFlight: new InFlight(opts.maxInflightSpans),
-        consumer: nodeId,
-        windowMs: opts.windowMs,
-        maxOpenSpansPerPartition: opts.maxOpenSpansPerPartition,
-        claimIdleMs: 60_000,
-        logger,
-      });
       closers.push(async () => {
-        tell(writer, { type: 'Stop' });
         await resolver.close();
         stopActorSystem(system);
       });
-      closers.push(() => coordinator.stop({ drainLog: !opts.redis, stallMs: 30_000 }));
-      await coordinator.start();
+      const processing = await startProcessing({ system, log, store, rowsOf: buildRowsOf(enrichment), onWritten: live.onWritten, logger, metrics }, {
+        nodeId,
+        partitions: opts.partitions,
+        windowMs: opts.windowMs,
+        maxInflightSpans: opts.maxInflightSpans,
+        maxOpenSpansPerPartition: opts.maxOpenSpansPerPartition,
+        redis,
+        leaseTtlMs: opts.leaseTtlMs,
+        meta: { http: `${opts.host}:${http.port}`, roles: opts.roles.join(',') },
+      });
+      clusterRoute = processing.cluster.clusterRoute;
+      closers.push(() => processing.stop());
     }
 
     let ports = { otlpGrpc: 0, otlpHttp: 0, zipkin: 0, jaegerGrpc: 0 };
     if (has('ingest')) {
       const receivers = await startReceivers({
-        sink: spanLogSink(log, groupByPartition),
+        sink,
         defaultTenant: opts.tenantDefault,
         maxBodyBytes: opts.maxBodyBytes,
         host: opts.host,
@@ -153,13 +163,14 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
         logger,
       });
       ports = receivers.ports;
+      metrics.setSources({ refusals: receivers.refusals });
       // Receivers stop first on shutdown: closers run in reverse.
       closers.push(() => receivers.close());
     }
 
     const bound: BoundPorts = { http: http.port, ...ports };
     ready = true;
-    logger.info({ nodeId, ports: bound, mode: opts.redis ? 'redis' : 'embedded', roles: opts.roles, dataDir: opts.dataDir }, 'tessera node ready');
+    logger.info({ nodeId, ports: bound, mode: opts.redis ? (opts.postgres ? 'cluster' : 'redis') : 'embedded', roles: opts.roles, dataDir: opts.dataDir }, 'tessera node ready');
     return {
       nodeId,
       ports: bound,

@@ -30,6 +30,12 @@ export interface CoordinatorDeps {
   claimIdleMs: number;
   /** How often owned partitions are swept for stranded entries. Default claimIdleMs. */
   sweepEveryMs?: number;
+  /**
+   * How long a partition handed over on a rebalance may spend writing its open traces before
+   * the rest is dropped for the new owner to re-read (a backlogged writer must not hold a join
+   * up). Default 5000. A shutdown drains for its own `stallMs` instead.
+   */
+  handoffDrainMs?: number;
   /** Called after each read with its entries, spans and the age of its oldest entry (ms), if known. */
   onRead?: (entries: number, spans: number, lagMs: number | undefined) => void;
   logger: Logger;
@@ -91,14 +97,14 @@ export class ShardCoordinator implements OwnershipListener {
       for (const p of partitions) this.owned.delete(p);
       // A read in flight may still bring entries of these partitions: let it land in their actors.
       await this.reading;
-      await Promise.all(partitions.map(async (p) => {
-        const ref = this.actors.get(p);
-        if (!ref) return;
-        await this.drainPartition(p, ref);
-        stopActor(ref);
+      const leaving = partitions.filter((p) => this.actors.has(p));
+      await Promise.all(leaving.map((p) => this.drainPartition(p, this.actors.get(p)!, this.deps.handoffDrainMs ?? 5000)));
+      await this.dropWrites(leaving);
+      for (const p of leaving) {
+        stopActor(this.actors.get(p)!);
         this.actors.delete(p);
         this.unrecovered.delete(p);
-      }));
+      }
     });
   }
 
@@ -117,7 +123,18 @@ export class ShardCoordinator implements OwnershipListener {
         }
         stopActor(ref);
       }
+      await this.dropWrites(partitions);
     });
+  }
+
+  /** Drops the writer's queued batches of these partitions and waits out its write in progress. */
+  private async dropWrites(partitions: readonly number[]): Promise<void> {
+    if (partitions.length === 0) return;
+    try {
+      await ask<ViewWriterMsg, { type: 'PartitionsDropped' }>(this.deps.writer, (replyTo) => ({ type: 'DropPartitions', partitions, replyTo }), 60_000);
+    } catch (err) {
+      this.deps.logger.warn({ err, partitions }, 'the view writer did not finish its write in time');
+    }
   }
 
   private serially(fn: () => Promise<void>): Promise<void> {
@@ -254,6 +271,7 @@ export class ShardCoordinator implements OwnershipListener {
       this.owned.clear();
       const started = performance.now();
       await Promise.all([...this.actors].map(([p, ref]) => this.drainPartition(p, ref, stallMs)));
+      await this.dropWrites([...this.actors.keys()]);
       this.deps.logger.info({ partitions: this.actors.size, ms: Math.round(performance.now() - started) }, 'partitions drained');
       for (const ref of this.actors.values()) stopActor(ref);
       this.actors.clear();

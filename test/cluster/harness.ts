@@ -52,6 +52,8 @@ export interface Load {
   info: string[];
   /** Resolves once at least `spans` spans were acknowledged. */
   acked(spans: number): Promise<void>;
+  /** Resolves once the receiver has answered at least one retryable error. */
+  toldToRetry(): Promise<void>;
 }
 
 /** Starts the loadgen against one node's OTLP/HTTP receiver, verifying through its GraphQL. */
@@ -67,6 +69,7 @@ export function startLoad(t: Test, endpoint: string, graphql: string, flags: Raw
     outcome,
     info,
     acked: (spans) => waitFor(() => (runner?.counters.spansAcked ?? 0) >= spans, { timeoutMs: 60_000, what: `${spans} spans acknowledged` }).then(() => undefined),
+    toldToRetry: () => waitFor(() => (runner?.counters.retryable.size ?? 0) > 0, { timeoutMs: 30_000, what: 'a retryable answer' }).then(() => undefined),
   };
 }
 

@@ -8,6 +8,7 @@ import { assignPartitions } from '../../src/sharding/rendezvous.ts';
 import type { ClusterRegistry } from '../../src/sharding/registry.ts';
 import type { SpanLog } from '../../src/store/api.ts';
 import { createMemorySpanLog } from '../../src/store/memory/spanlog.ts';
+import { partitionOf } from '../../src/store/partition.ts';
 import { makeSpan, hexId } from '../helpers/spans.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { ClusterRig } from './fixtures/inProcessCluster.ts';
@@ -51,6 +52,18 @@ async function settled(rig: ClusterRig, ids: string[]): Promise<void> {
     { timeoutMs: 10_000, what: `partitions to settle on ${ids.join(',')}` });
 }
 
+/** Per partition, the writers in the order they wrote; a node appearing twice interleaved with another. */
+function interleaved(rig: ClusterRig): string[] {
+  const order = new Map<number, string[]>();
+  for (const w of [...rig.store.writes].sort((a, b) => a.atMs - b.atMs)) {
+    const p = partitionOf('__default', w.traceId, P);
+    const seq = order.get(p) ?? [];
+    if (seq[seq.length - 1] !== w.node) seq.push(w.node);
+    order.set(p, seq);
+  }
+  return [...order].filter(([, seq]) => new Set(seq).size !== seq.length).map(([p, seq]) => `partition ${p}: ${seq.join(' → ')}`);
+}
+
 async function allWhole(t: Test, rig: ClusterRig, trickle: Trickle): Promise<void> {
   const rounds = trickle.rounds;
   await waitFor(() => trickle.ids.every((id) => rig.store.spanCount('__default', id) === rounds), { timeoutMs: 15_000, what: 'every trace to be written whole' });
@@ -69,6 +82,7 @@ t.test('a trace whose spans straddle a join is written whole', async (t) => {
   await settled(rig, ['a', 'b', 'c']);
   await allWhole(t, rig, trickle);
   t.ok(rig.nodes.get('c')!.leases.acquired > 0, 'the new node took partitions');
+  t.same(interleaved(rig), [], 'each moved partition was written by its old owner, then only by its new one');
   t.equal(rig.nodes.get('a')!.leases.lost + rig.nodes.get('b')!.leases.lost, 0, 'handed over, never lost');
 });
 
@@ -111,4 +125,27 @@ t.test('a node whose lease renewals stall is fenced: it stops reading and writin
   t.ok(c.fenced.read > 0, `c stopped reading its partitions (${c.fenced.read} reads refused)`);
   t.ok(c.fenced.write > 0, `c's writes of traces it still held were refused (${c.fenced.write})`);
   t.ok(itsPartitions.every((p) => !c.ownership.admit(p, 'ack')), 'c may not acknowledge for any of its old partitions');
+});
+
+t.test('a join is not held up by a backlogged writer: what the old owner could not write in time is re-read by the new one', async (t) => {
+  const drainMs = 400;
+  const rig = new ClusterRig(t, { ...memoryParts(), leaseTtlMs: TTL, windowMs: WINDOW, handoffDrainMs: drainMs, maxBatchSpans: 60 });
+  rig.store.writeDelayMs = 300; // ~200 spans/s: the writer falls behind the trickle below
+  await rig.add('a');
+  await settled(rig, ['a']);
+  const trickle = new Trickle(rig, 120, 4);
+  let joinedAt = 0;
+  let settledIn = 0;
+  await trickle.run(8, 100, async (r) => {
+    if (r === 5) {
+      joinedAt = performance.now();
+      await rig.add('b');
+      await settled(rig, ['a', 'b']);
+      settledIn = performance.now() - joinedAt;
+    }
+  });
+  t.ok(settledIn < drainMs + 2 * 300 + TTL, `b had its partitions ${Math.round(settledIn)} ms after joining (drain bound ${drainMs} ms, one write ${300} ms)`);
+  rig.store.writeDelayMs = 0;
+  await allWhole(t, rig, trickle);
+  t.same(interleaved(rig), [], 'no write of the old owner came after the new owner started');
 });
