@@ -1,7 +1,8 @@
 // The cluster on this machine: throughput with 1, 2 and 3 nodes (one loadgen per node at full
 // speed into that node's receivers, as behind a load balancer; rate = acknowledged spans / time
 // until the last traces are queryable, every trace then verified), spans per CPU-second of the
-// nodes and of Redis (the figures the scaling model in docs/benchmarks.md uses), then — three
+// nodes and of Redis (the figures the scaling model in docs/operations.md, "Sizing", uses:
+// printed here as `cluster.model.*`), then — three
 // nodes at half their measured rate, with sampled freshness — the time to rebalance after a
 // join and after a kill -9. Two cores bound everything here: the nodes, Redis, PostgreSQL and
 // the loadgen share them.
@@ -176,6 +177,26 @@ async function rebalance(steadyRate: number): Promise<Figure[]> {
   });
 }
 
+/**
+ * The scaling model's inputs: what one node core and one Redis core carry, the median over the
+ * runs (each run's CPU-seconds are its own processes', so the figure is steadier than wall-clock
+ * rates on a shared machine). Throughput ≈ min(node cores × per-node-core, Redis cores ×
+ * per-Redis-core, PostgreSQL's write rate).
+ */
+function model(figures: readonly Figure[]): Figure[] {
+  const median = (suffix: string): number => {
+    const xs = figures.filter((f) => f.id.endsWith(suffix)).map((f) => f.value).sort((a, b) => a - b);
+    return xs.length === 0 ? 0 : xs.length % 2 === 1 ? xs[(xs.length - 1) / 2] : (xs[xs.length / 2 - 1] + xs[xs.length / 2]) / 2;
+  };
+  const perNode = median('.perNodeCpu');
+  const perRedis = median('.perRedisCpu');
+  return [
+    { id: 'cluster.model.perNodeCore', label: 'model: spans/s one node core carries (median)', value: perNode, unit: 'spans/s', better: 'higher' },
+    { id: 'cluster.model.perRedisCore', label: 'model: spans/s one Redis core carries (median)', value: perRedis, unit: 'spans/s', better: 'higher' },
+    { id: 'cluster.model.nodesPerRedisCore', label: 'model: node cores one Redis core feeds', value: perRedis / Math.max(perNode, 1), unit: 'nodes', better: 'higher' },
+  ];
+}
+
 const figures: Figure[] = [];
 let lastRate = 0;
 for (const n of nodeCounts) {
@@ -183,5 +204,6 @@ for (const n of nodeCounts) {
   figures.push(...r.figures);
   lastRate = r.rate;
 }
+figures.push(...model(figures));
 figures.push(...await rebalance(lastRate / 2));
 report(`cluster (${PARTITIONS} partitions, window ${WINDOW_MS} ms, ${seconds} s runs; 2 cores shared by every process)`, figures);

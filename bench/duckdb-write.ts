@@ -1,4 +1,4 @@
-// DuckDB view-store write rate: synthetic traces → traceRows → replaceTraces in batches, next to
+// DuckDB view-store write rate: synthetic traces → enrich + view rows (buildRowsOf) → replaceTraces in batches, next to
 // the machine's own ceiling measured in the same run (the raw appender into the same tables,
 // no index, no transaction bookkeeping). Also: re-writing the same traces (the late-span
 // path), bytes per span on disk, and a trace-id lookup after the load.
@@ -15,7 +15,9 @@ import { openDuckDbViewStore } from '../src/store/duckdb/viewStore.ts';
 import { createViewStatements } from '../src/store/duckdb/ddl.ts';
 import { rowsAppender } from '../src/store/duckdb/convert.ts';
 import { assembleTrace } from '../src/trace/assemble.ts';
-import { traceRows } from '../src/views/rows.ts';
+import { buildRowsOf } from '../src/views/rows.ts';
+import { createDefaultEnrichment } from '../src/enrich/defaults.ts';
+import { MemoryEntityResolver } from '../src/enrich/memoryResolver.ts';
 import { VIEWS } from '../src/views/schema.ts';
 
 const T0 = Date.now() * 1000 - 3_600_000_000;
@@ -77,9 +79,13 @@ export async function runDuckDbWriteBench({ totalSpans = 200_000, perTrace = 10,
   const spans = traces.length * perTrace;
 
   // Warm the row builder up first: the figure is its steady state, not its JIT start.
-  for (const t of traces.slice(0, 2000)) traceRows(t);
+  const rowsOf = buildRowsOf(createDefaultEnrichment({ resolver: new MemoryEntityResolver() }));
+  for (const t of traces.slice(0, 2000)) await rowsOf(t);
   let rows: TraceRows[] = [];
-  const rowsTime = await timed(() => (rows = traces.map(traceRows)));
+  const rowsTime = await timed(async () => {
+    rows = [];
+    for (const t of traces) rows.push(await rowsOf(t));
+  });
   const rowCount = rows.reduce((n, r) => n + Object.values(r.views).reduce((m, v) => m + v.length, 0), 0);
   const batches = (list: TraceRows[]) => Array.from({ length: Math.ceil(list.length / tracesPerBatch) }, (_, i) => list.slice(i * tracesPerBatch, (i + 1) * tracesPerBatch));
 
@@ -129,7 +135,7 @@ export async function runDuckDbWriteBench({ totalSpans = 200_000, perTrace = 10,
     const bytes = statSync(path).size;
 
     console.log(`DuckDB view store write: ${fmt(spans)} spans in ${fmt(traces.length)} traces (${fmt(rowCount)} view rows), ${tracesPerBatch} traces per batch`);
-    console.log(`  traceRows              ${line(spans, rowsTime)}`);
+    console.log(`  enrich + view rows     ${line(spans, rowsTime)}`);
     console.log(`  ceiling (appends only) ${line(spans, ceiling)}`);
     console.log(`  replaceTraces          ${line(spans, write)}  = ${((ceiling.wallMs / write.wallMs) * 100).toFixed(0)}% of the ceiling (wall)`);
     console.log(`  re-write (replace)     ${line(again.length * perTrace, rewrite)}`);

@@ -4,9 +4,15 @@
 //     the generator backs off); the rate is acknowledged spans divided by the time until the
 //     last acknowledged traces are queryable, and every acknowledged trace is then verified.
 //     Also per CPU-second of the node (against the decode ceiling) and peak RSS under overload.
-//  2. freshness: half that rate, with sampled traces timed from sent to queryable, and RSS per
-//     in-flight span = (RSS − idle RSS) / (rate × freshness p50) — in flight by Little's law.
+//  2. freshness: half that rate, with sampled traces timed from sent to queryable.
+//  3. memory per in-flight span. In flight = accepted (acknowledged to the client) and not yet
+//     written to the view store: the span log's un-acknowledged spans (/metrics). A window far
+//     longer than the run keeps every accepted span in flight; the figure is the slope of the
+//     node's RSS against that count (least squares over samples), i.e. what one more span in
+//     flight costs. An earlier figure divided the whole RSS growth (DuckDB buffers, JIT, heap
+//     headroom) by a Little's-law estimate of ~1 000 spans in flight, which said ~125 KB.
 //   node --import tsx bench/e2e.ts [--json] [--seconds 15] [--modes embedded,redis] [--window-ms 1000]
+//     [--phases throughput,freshness,memory] (freshness runs at half the throughput phase's rate)
 
 import { FreshnessProbe } from '../src/loadgen/freshness.ts';
 import { NO_FAULTS } from '../src/loadgen/feed.ts';
@@ -25,9 +31,13 @@ function arg(name: string, fallback: string): string {
 const seconds = Number(arg('seconds', '15'));
 const windowMs = Number(arg('window-ms', '1000'));
 const modes = arg('modes', 'embedded,redis').split(',');
+const phases = new Set(arg('phases', 'throughput,freshness,memory').split(','));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Wrong traces are re-checked this long: a node on a loaded machine may still be writing them. */
 const VERIFY_DEADLINE_MS = 180_000;
+/** Memory phase: a window no trace reaches during the run, and spans sent (under the 200 k log bound). */
+const HOLD_WINDOW_MS = 600_000;
+const HOLD_SPANS = 120_000;
 
 function describeProblems(mode: string, v: VerifyReport): void {
   const kinds = { lost: v.lost, split: v.split, incomplete: v.incomplete, excess: v.excess };
@@ -38,10 +48,10 @@ function describeProblems(mode: string, v: VerifyReport): void {
   }
 }
 
-async function withNode<T>(mode: string, fn: (node: NodeProcess) => Promise<T>): Promise<T> {
+async function withNode<T>(mode: string, fn: (node: NodeProcess) => Promise<T>, window = windowMs): Promise<T> {
   let redis: RedisProcess | null = null;
   if (mode === 'redis') redis = await startRedis();
-  const node = await startNode(['--window-ms', String(windowMs), ...(redis === null ? [] : ['--redis', redis.url])]);
+  const node = await startNode(['--window-ms', String(window), ...(redis === null ? [] : ['--redis', redis.url])]);
   try {
     return await fn(node);
   } finally {
@@ -105,35 +115,77 @@ async function throughput(mode: string): Promise<{ figures: Figure[]; rate: numb
 
 async function freshness(mode: string, rate: number): Promise<Figure[]> {
   return withNode(mode, async (node) => {
-    const idle = memoryOf(node.pid).rss;
-    let top = idle;
-    const sampler = setInterval(() => (top = Math.max(top, memoryOf(node.pid).rss)), 200);
     const probe = new FreshnessProbe({ ...verifyOpts(node), chunk: 1, everyMs: 200, pollMs: 25, maxActive: 4, giveUpMs: 120_000 });
-    try {
-      const result = await load(node, mode, rate, { onTraceAcked: (r, at) => probe.offer(r, at) });
-      const fresh = await probe.close();
-      const verify = await verifyManifest(result.manifest!, { ...verifyOpts(node), chunk: 200, settleMs: windowMs, deadlineMs: VERIFY_DEADLINE_MS, pollMs: 500 });
-      describeProblems(mode, verify);
-      const inFlight = rate * (fresh.p50Ms / 1000);
-      const p = `e2e.${mode}`;
-      return [
-        { id: `${p}.freshRate`, label: `${mode}: freshness measured at`, value: rate, unit: 'spans/s' },
-        { id: `${p}.fresh50`, label: `${mode}: freshness p50 (window ${windowMs} ms)`, value: fresh.p50Ms, unit: 'ms', better: 'lower' },
-        { id: `${p}.fresh99`, label: `${mode}: freshness p99`, value: fresh.p99Ms, unit: 'ms', better: 'lower' },
-        { id: `${p}.freshLost`, label: `${mode}: traces lost at that rate`, value: verify.lost.length + verify.split.length + verify.incomplete.length + verify.excess.length, unit: `of ${verify.checked}`, better: 'lower' },
-        { id: `${p}.rssPerSpan`, label: `${mode}: RSS per in-flight span`, value: Math.max(0, top - idle) / Math.max(1, inFlight), unit: 'B', better: 'lower' },
-      ];
-    } finally {
-      clearInterval(sampler);
-    }
+    const result = await load(node, mode, rate, { onTraceAcked: (r, at) => probe.offer(r, at) });
+    const fresh = await probe.close();
+    const verify = await verifyManifest(result.manifest!, { ...verifyOpts(node), chunk: 200, settleMs: windowMs, deadlineMs: VERIFY_DEADLINE_MS, pollMs: 500 });
+    describeProblems(mode, verify);
+    const p = `e2e.${mode}`;
+    return [
+      { id: `${p}.freshRate`, label: `${mode}: freshness measured at`, value: rate, unit: 'spans/s' },
+      { id: `${p}.fresh50`, label: `${mode}: freshness p50 (window ${windowMs} ms)`, value: fresh.p50Ms, unit: 'ms', better: 'lower' },
+      { id: `${p}.fresh99`, label: `${mode}: freshness p99`, value: fresh.p99Ms, unit: 'ms', better: 'lower' },
+      { id: `${p}.freshLost`, label: `${mode}: traces lost at that rate`, value: verify.lost.length + verify.split.length + verify.incomplete.length + verify.excess.length, unit: `of ${verify.checked}`, better: 'lower' },
+    ];
   });
+}
+
+/** Spans accepted and not yet written: the span log's un-acknowledged spans, from /metrics. */
+async function inFlightOf(node: NodeProcess): Promise<number> {
+  const text = await (await fetch(node.graphql.replace(/\/graphql$/, '/metrics'))).text();
+  const m = /^tessera_spanlog_backlog_spans(?:\{[^}]*\})? (\S+)$/m.exec(text);
+  if (m === null) throw new Error('the node reports no tessera_spanlog_backlog_spans');
+  return Number(m[1]);
+}
+
+/** Least-squares slope of y against x. */
+function slopeOf(points: readonly { x: number; y: number }[]): number {
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  const sxy = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0);
+  const sxx = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  return sxx === 0 ? Number.NaN : sxy / sxx;
+}
+
+async function memory(mode: string): Promise<Figure[]> {
+  return withNode(mode, async (node) => {
+    const points: { x: number; y: number }[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const spans = await inFlightOf(node);
+        points.push({ x: spans, y: memoryOf(node.pid).rss });
+        await sleep(250);
+      }
+    })();
+    let result: RunResult;
+    try {
+      result = await load(node, mode, Math.ceil(HOLD_SPANS / seconds));
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    const held = await inFlightOf(node);
+    // Nothing needs writing: the node is killed rather than made to write what it holds.
+    node.child.kill('SIGKILL');
+    const p = `e2e.${mode}`;
+    return [
+      { id: `${p}.heldSpans`, label: `${mode}: in flight at the end of the memory phase`, value: held, unit: `spans of ${result.counters.spansAcked} acknowledged` },
+      { id: `${p}.rssPerSpan`, label: `${mode}: RSS per in-flight span (slope)`, value: slopeOf(points.filter((q) => q.x > 0)), unit: 'B', better: 'lower' },
+    ];
+  }, HOLD_WINDOW_MS);
 }
 
 const figures: Figure[] = [];
 for (const mode of modes) {
   try {
-    const t = await throughput(mode);
-    figures.push(...t.figures, ...(await freshness(mode, Math.max(100, Math.round(t.rate / 2)))));
+    if (phases.has('throughput') || phases.has('freshness')) {
+      const t = await throughput(mode);
+      figures.push(...t.figures);
+      if (phases.has('freshness')) figures.push(...(await freshness(mode, Math.max(100, Math.round(t.rate / 2)))));
+    }
+    if (phases.has('memory')) figures.push(...(await memory(mode)));
   } catch (err) {
     console.error(`e2e ${mode}: ${(err as Error).message}`);
   }

@@ -1,15 +1,17 @@
 // Live subscriptions under load: 1 000 graphql-ws subscribers on one embedded node while
 // 5 000 spans/s come in over OTLP/HTTP. Three processes: the node (bench/live-node.ts), the
 // subscribers (bench/live-clients.ts) and this one, which generates the load. Phases, each on
-// the same node:
-//  1. full speed, no subscribers: the node's ingest ceiling on this machine;
-//  2. paced at --rate, no subscribers: acknowledged spans/s and node CPU per span;
-//  3. paced at --rate, --subscribers subscribers (filters dealt over distinct filter sets):
+// the same node, after a short warm-up:
+//  1. paced at --rate, no subscribers: acknowledged spans/s and node CPU per span;
+//  2. paced at --rate, --subscribers subscribers (filters dealt over distinct filter sets):
 //     the same, plus delivery latency (trace written → event received) and events/s;
-//  4. full speed with the subscribers: the ceiling again.
-// The ingest cost of live subscriptions is the node's extra CPU per span (3 against 2) and the
-// ceiling lost (4 against 1). On a 2-core machine the subscriber process competes with the
-// node for CPU, so phase 4 is pessimistic.
+//  3. the subscribers gone, paced at --rate again (the store has grown since phase 1);
+//  4. full speed, no subscribers: the node's ingest ceiling on this machine.
+// The ingest cost of live subscriptions is the node's extra CPU per span: 2 against the mean
+// of 1 and 3. On a 2-core machine the subscriber process competes with the node for CPU, and
+// on a busy one that difference is noisy; the time the live path held the node's event loop
+// (LiveServerStats.busyMs, measured inside the node) per span, against the CPU per span
+// without subscribers, is the steadier figure of the same cost.
 //   node --import tsx bench/live.ts [--json] [--seconds 15] [--rate 5000] [--subscribers 1000] [--window-ms 1000]
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,8 +37,11 @@ const here = import.meta.dirname;
 
 type Message = { type: string; [k: string]: unknown };
 
-function child(script: string, args: string[]): { proc: ChildProcess; next: (type: string) => Promise<Message> } {
-  const proc = fork(resolve(here, script), args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** Extra Node.js flags for the node process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+const NODE_FLAGS = (process.env.TESSERA_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+
+function child(script: string, args: string[], flags: string[] = []): { proc: ChildProcess; next: (type: string) => Promise<Message> } {
+  const proc = fork(resolve(here, script), args, { execArgv: ['--import', 'tsx', ...flags], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiting = new Map<string, { resolve: (m: Message) => void; reject: (e: Error) => void }[]>();
   proc.on('message', (m: Message) => waiting.get(m.type)?.shift()?.resolve(m));
   proc.once('exit', (code) => {
@@ -68,11 +73,11 @@ function filterSets(): string[] {
   return sets;
 }
 
-async function ingest(otlpHttp: string, paced: number): Promise<{ acked: number; elapsedMs: number; rate: number }> {
+async function ingest(otlpHttp: string, paced: number, forSeconds: number): Promise<{ acked: number; elapsedMs: number; rate: number }> {
   const transport = transportFor('otlp-http-proto', otlpHttp, { tenant: null, concurrency: 4, timeoutMs: 30_000, gzip: false });
   try {
     const r = await new LoadRunner({
-      rate: paced, rateUnit: 'spans', durationMs: seconds * 1000, rampMs: 0, batchSpans: 512, concurrency: 4, maxRetries: 100,
+      rate: paced, rateUnit: 'spans', durationMs: forSeconds * 1000, rampMs: 0, batchSpans: 512, concurrency: 4, maxRetries: 100,
       lingerMs: 200, maxBackoffMs: 2_000, generator: { seed: SEED }, faults: NO_FAULTS, keepManifest: false,
     }, transport, encoderFor('otlp-http-proto')).run();
     return { acked: r.counters.spansAcked, elapsedMs: r.elapsedMs, rate: (r.counters.spansAcked * 1000) / r.elapsedMs };
@@ -82,15 +87,14 @@ async function ingest(otlpHttp: string, paced: number): Promise<{ acked: number;
 }
 
 interface NodeStats {
-  server: { subscriptions: number; groups: number; delivered: number; evaluations: number; cutOff: number };
+  server: { subscriptions: number; groups: number; delivered: number; evaluations: number; cutOff: number; connections: number; busyMs: number };
   hub: { dropped: number };
   backlog: number;
-  spansWritten: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
 }
 
-const node = child('live-node.ts', ['--window-ms', String(windowMs)]);
+const node = child('live-node.ts', ['--window-ms', String(windowMs)], NODE_FLAGS);
 const ready = await node.next('ready');
 const pid = node.proc.pid!;
 const stats = async (): Promise<NodeStats> => {
@@ -101,6 +105,7 @@ const stats = async (): Promise<NodeStats> => {
 const otlpHttp = String(ready.otlpHttp);
 
 interface Phase {
+  acked: number;
   /** Acknowledged spans per second while the load ran. */
   ackRate: number;
   /** Acknowledged spans per second until every one of them was written (sent → written). */
@@ -111,10 +116,10 @@ interface Phase {
 }
 
 /** One load phase, measured until everything it acknowledged has been written. */
-async function phase(paced: number): Promise<Phase> {
+async function phase(paced: number, forSeconds = seconds): Promise<Phase> {
   const cpu0 = cpuSecondsOf(pid);
   const start = performance.now();
-  const load = await ingest(otlpHttp, paced);
+  const load = await ingest(otlpHttp, paced, forSeconds);
   const deadline = Date.now() + 300_000;
   while ((await stats()).backlog > 0) {
     if (Date.now() > deadline) throw new Error('the node did not write its backlog within 5 minutes');
@@ -122,6 +127,7 @@ async function phase(paced: number): Promise<Phase> {
   }
   const drainedMs = performance.now() - start;
   return {
+    acked: load.acked,
     ackRate: load.rate,
     sustained: (load.acked * 1000) / drainedMs,
     cpuPerSpan: ((cpuSecondsOf(pid) - cpu0) * 1e6) / Math.max(1, load.acked),
@@ -132,40 +138,65 @@ async function phase(paced: number): Promise<Phase> {
 const dir = mkdtempSync(join(tmpdir(), 'tessera-live-bench-'));
 let clients: ReturnType<typeof child> | undefined;
 const figures: Figure[] = [];
+const waitFor = async (what: string, done: () => Promise<boolean>): Promise<void> => {
+  const deadline = Date.now() + 60_000;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`${what} within 60 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
 try {
-  const ceiling = await phase(0);
-  const without = await phase(rate);
+  // Warm-up (JIT, first store files), not measured.
+  await phase(rate, Math.min(5, seconds));
+  const withoutBefore = await phase(rate);
 
   const queriesFile = join(dir, 'queries.json');
   writeFileSync(queriesFile, JSON.stringify(filterSets()));
   clients = child('live-clients.ts', [String(ready.ws), String(subscribers), queriesFile]);
   await clients.next('subscribed');
-  const deadline = Date.now() + 60_000;
-  while ((await stats()).server.subscriptions < subscribers) {
-    if (Date.now() > deadline) throw new Error('the subscribers did not all subscribe within 60 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitFor('the subscribers did not all subscribe', async () => (await stats()).server.subscriptions >= subscribers);
   const before = await stats();
   clients.proc.send({ type: 'reset' });
   node.proc.send({ type: 'resetLoop' });
+  node.proc.send({ type: 'profile' });
   const withSubs = await phase(rate);
+  node.proc.send({ type: 'profileStop' });
   // The last traces close one window after their last span, then travel: let them arrive.
   await new Promise((r) => setTimeout(r, windowMs + 1000));
   const after = await stats();
   const replied = clients.next('report');
   clients.proc.send({ type: 'report' });
   const latency = (await replied) as unknown as { events: number; p50: number; p99: number; max: number; errors: number; closed: number };
-  const ceilingWith = await phase(0);
+
+  // The store grows from phase to phase, and writing costs more as it does: the paced phase
+  // without subscribers runs again after them, and the cost is against the mean of both.
+  const exited = new Promise((r) => clients!.proc.once('exit', r));
+  clients.proc.send({ type: 'stop' });
+  await exited;
+  clients = undefined;
+  await waitFor('the subscribers were not all gone', async () => (await stats()).server.connections === 0);
+  const withoutAfter = await phase(rate);
+  const without = {
+    ackRate: (withoutBefore.ackRate + withoutAfter.ackRate) / 2,
+    cpuPerSpan: (withoutBefore.cpuPerSpan + withoutAfter.cpuPerSpan) / 2,
+  };
+  // Measured inside the node, so other processes on the machine do not blur it (busy.ts).
+  const liveBusyPerSpan = ((after.server.busyMs - before.server.busyMs) * 1000) / Math.max(1, withSubs.acked);
+  // Last, as it fills the store the most: the machine's ceiling for this node.
+  const ceiling = await phase(0);
   const final = await stats();
 
   figures.push(
     { id: 'live.ceiling', label: 'sustained at full speed, no subscribers', value: ceiling.sustained, unit: 'spans/s', better: 'higher' },
     { id: 'live.without', label: `acknowledged, paced at ${rate}/s, no subscribers`, value: without.ackRate, unit: 'spans/s', ceiling: 'live.ceiling', better: 'higher' },
-    { id: 'live.with', label: `acknowledged, paced at ${rate}/s, ${subscribers} subscribers`, value: withSubs.ackRate, unit: 'spans/s', ceiling: 'live.ceiling', better: 'higher' },
-    { id: 'live.cpuWithout', label: 'node CPU per span, no subscribers', value: without.cpuPerSpan, unit: 'µs', better: 'lower' },
-    { id: 'live.cpuWith', label: `node CPU per span, ${subscribers} subscribers`, value: withSubs.cpuPerSpan, unit: 'µs', better: 'lower' },
+    { id: 'live.with', label: `acknowledged, paced at ${rate}/s, ${subscribers} subscribers`, value: withSubs.ackRate, unit: 'spans/s', ceiling: 'live.without', better: 'higher' },
+    { id: 'live.cpuWithoutBefore', label: 'node CPU per span, no subscribers, before', value: withoutBefore.cpuPerSpan, unit: 'µs', better: 'lower' },
+    { id: 'live.cpuWithoutAfter', label: 'node CPU per span, no subscribers, after', value: withoutAfter.cpuPerSpan, unit: 'µs', better: 'lower' },
+    { id: 'live.cpuWithout', label: 'node CPU per span, no subscribers (mean)', value: without.cpuPerSpan, unit: 'µs', better: 'lower' },
+    { id: 'live.cpuWith', label: `node CPU per span, ${subscribers} subscribers`, value: withSubs.cpuPerSpan, unit: 'µs', ceiling: 'live.cpuWithout', better: 'lower' },
     { id: 'live.cost', label: 'ingest cost of the subscribers (CPU/span)', value: (100 * (withSubs.cpuPerSpan - without.cpuPerSpan)) / without.cpuPerSpan, unit: '%', better: 'lower' },
-    { id: 'live.ceilingWith', label: `sustained at full speed, ${subscribers} subscribers`, value: ceilingWith.sustained, unit: 'spans/s', ceiling: 'live.ceiling', better: 'higher' },
+    { id: 'live.busyPerSpan', label: 'live path event-loop time per span (wall, upper bound)', value: liveBusyPerSpan, unit: 'µs', better: 'lower' },
+    { id: 'live.busyCost', label: 'live path time against CPU per span without', value: (100 * liveBusyPerSpan) / without.cpuPerSpan, unit: '%', better: 'lower' },
     { id: 'live.groups', label: 'distinct filter sets evaluated per trace', value: after.server.groups, unit: `for ${after.server.subscriptions} subscriptions` },
     { id: 'live.events', label: 'events delivered while paced', value: (after.server.delivered - before.server.delivered) / (withSubs.elapsedMs / 1000), unit: 'events/s' },
     { id: 'live.p50', label: 'delivery latency p50 (written → received)', value: latency.p50, unit: 'ms', better: 'lower' },

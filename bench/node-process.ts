@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const BIN = resolve(import.meta.dirname, '../bin/tessera.js');
+/** Extra Node.js flags for the node process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+const NODE_FLAGS = (process.env.TESSERA_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 
 export interface NodeProcess {
   child: ChildProcess;
@@ -22,7 +24,7 @@ export async function startNode(extraArgs: string[]): Promise<NodeProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-node-'));
   const logFile = join(dir, 'node.log');
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [BIN, 'start', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--http-port', '0',
+  const child = spawn(process.execPath, [...NODE_FLAGS, BIN, 'start', '--data-dir', join(dir, 'data'), '--host', '127.0.0.1', '--http-port', '0',
     '--otlp-grpc-port', '0', '--otlp-http-port', '0', '--zipkin-port', '0', '--jaeger-grpc-port', '0', ...extraArgs],
   { stdio: ['ignore', out, out] });
   const deadline = Date.now() + 60_000;

@@ -4,7 +4,8 @@
 // search. Each prints p50/p95 through the gateway (GraphQL parse → validate → actor → plan →
 // store → shape) and of the same view queries (the same SQL) run straight on the store right
 // after, one after the other: their ratio is the gateway's overhead.
-//   node --import tsx bench/query.ts [--spans 1000000] [--runs 30] [--db /tmp/tessera-query-1000000.duckdb] [--sql] [--json]
+//   node --import tsx bench/query.ts [--spans 1000000] [--runs 30] [--db /tmp/tessera-query-1000000.duckdb] [--base FILE] [--only traceById,q2,…] [--no-rollups] [--sql] [--json]
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { buildGraphqlExecutor } from '../src/gateway/http.ts';
 import type { ViewStore } from '../src/store/api.ts';
@@ -12,7 +13,7 @@ import { renderQuery } from '../src/store/duckdb/sql.ts';
 import { openDuckDbViewStore } from '../src/store/duckdb/viewStore.ts';
 import type { ViewQuery } from '../src/store/query.ts';
 import { type Figure, report } from './figures.ts';
-import { ensureDataSet, TENANT, type DataSetInfo } from './queryData.ts';
+import { ensureDataSet, ensureReplicatedDataSet, TENANT, type DataSetInfo } from './queryData.ts';
 
 const flag = (name: string, dflt: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,6 +22,8 @@ const flag = (name: string, dflt: string): string => {
 const spans = Number(flag('spans', '1000000'));
 const runs = Number(flag('runs', '30'));
 const db = flag('db', `/tmp/tessera-query-${spans}.duckdb`);
+// Figure ids start with this (bench/run.ts runs the 1 M and the 10 M data sets as two scenarios).
+const prefix = flag('prefix', 'query');
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -70,13 +73,29 @@ const stats = (times: number[]) => {
   return { p50: pct(sorted, 50), p95: pct(sorted, 95) };
 };
 
-const info = await ensureDataSet(db, spans);
+// --base FILE: build the data set from a smaller loadgen one by replicating it (queryData.ts).
+const base = flag('base', '');
+const info = base
+  ? await ensureReplicatedDataSet(db, base, Math.round(spans / (JSON.parse(readFileSync(`${base}.info.json`, 'utf8')) as DataSetInfo).spans))
+  : await ensureDataSet(db, spans);
 console.error(`data: ${info.spans.toLocaleString('en-US')} spans in ${info.traces.toLocaleString('en-US')} traces (${db})`);
-const list = scenarios(info);
+// --only a,b: just those scenarios (the 10 M tag search takes minutes a run).
+const only = flag('only', '').split(',').filter(Boolean);
+const list = scenarios(info).filter((s) => only.length === 0 || only.includes(s.id));
+
+// Per-minute rollups (ADR 011) of the closed minutes, as the store's timer makes them; --no-rollups measures without.
+const withRollups = !process.argv.includes('--no-rollups');
+if (withRollups) {
+  const builder = await openDuckDbViewStore({ path: db, rollups: false });
+  const t0 = performance.now();
+  await builder.rollUp({ fromMs: info.fromMs - 3_600_000, toMs: info.toMs + 3_600_000 });
+  console.error(`rollups: ${((performance.now() - t0) / 1000).toFixed(1)} s to roll up what was not rolled up yet`);
+  await builder.close();
+}
 
 // Each run goes through the gateway (recording the view queries it issues), then the same
 // queries run straight on the store, one after the other: the two share the machine's noise.
-const store = await openDuckDbViewStore({ path: db });
+const store = await openDuckDbViewStore({ path: db, rollups: false });
 let recording: ViewQuery[] = [];
 const spy: ViewStore = { ...store, query: (q) => (recording.push(q), store.query(q)) };
 const run = buildGraphqlExecutor({ store: spy, defaultTenant: TENANT, logger: pino({ level: 'silent' }), queryTimeoutMs: 120_000 });
@@ -113,10 +132,10 @@ for (const s of list) {
   const g = gateway.get(s.id)!;
   const r = raw.get(s.id)!;
   figures.push(
-    { id: `query.${s.id}.raw`, label: `${s.label}: same SQL direct, p50`, value: r.p50, unit: 'ms', better: 'lower' },
-    { id: `query.${s.id}.p50`, label: `${s.label}: gateway p50${s.goalMs ? ` (goal ${s.goalMs})` : ''}`, value: g.p50, unit: 'ms', ceiling: `query.${s.id}.raw`, better: 'lower' },
-    { id: `query.${s.id}.p95`, label: `${s.label}: gateway p95`, value: g.p95, unit: 'ms', better: 'lower' },
-    { id: `query.${s.id}.rawp95`, label: `${s.label}: same SQL direct, p95`, value: r.p95, unit: 'ms', better: 'lower' },
+    { id: `${prefix}.${s.id}.raw`, label: `${s.label}: same SQL direct, p50`, value: r.p50, unit: 'ms', better: 'lower' },
+    { id: `${prefix}.${s.id}.p50`, label: `${s.label}: gateway p50${s.goalMs ? ` (goal ${s.goalMs})` : ''}`, value: g.p50, unit: 'ms', ceiling: `${prefix}.${s.id}.raw`, better: 'lower' },
+    { id: `${prefix}.${s.id}.p95`, label: `${s.label}: gateway p95`, value: g.p95, unit: 'ms', better: 'lower' },
+    { id: `${prefix}.${s.id}.rawp95`, label: `${s.label}: same SQL direct, p95`, value: r.p95, unit: 'ms', better: 'lower' },
   );
 }
-report(`Query latency: DuckDB, ${info.spans.toLocaleString('en-US')} spans, ${runs} runs each`, figures);
+report(`Query latency: DuckDB, ${info.spans.toLocaleString('en-US')} spans, ${runs} runs each${withRollups ? '' : ', no rollups'}`, figures);

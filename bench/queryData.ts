@@ -3,6 +3,7 @@
 // a DuckDB view store file. A file already holding the data set is reused, so the 10 M-span
 // run pays for generation once.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { createDefaultEnrichment } from '../src/enrich/defaults.ts';
 import { MemoryEntityResolver } from '../src/enrich/memoryResolver.ts';
 import { decodeOtlpProto } from '../src/ingest/otlp-proto.ts';
@@ -12,6 +13,7 @@ import type { TraceRows } from '../src/store/api.ts';
 import { openDuckDbViewStore } from '../src/store/duckdb/viewStore.ts';
 import { assembleTrace } from '../src/trace/assemble.ts';
 import { traceRowsOf } from '../src/views/rows.ts';
+import { VIEWS } from '../src/views/schema.ts';
 
 export interface DataSetInfo {
   spans: number;
@@ -63,6 +65,66 @@ export async function ensureDataSet(path: string, spans: number, windowMs = 2 * 
   }
   if (batch.length > 0) await store.replaceTraces(batch);
   await store.close();
+  writeFileSync(infoPath, JSON.stringify(info));
+  return info;
+}
+
+/**
+ * A data set `factor` times the size of the loadgen one at `basePath`, made in SQL because the
+ * write path generates ~3 000 spans/s on this (shared) machine: every trace is copied
+ * `factor - 1` times with fresh trace and span ids (md5 of the old id and the copy number) and
+ * its times moved by a few milliseconds, and the rows go in ordered by start time, window by
+ * window, as the write path would have appended them. The copies keep each trace's shape, tags
+ * and services; their stored span batches (rawTraceView.span_batch) still hold the original ids,
+ * which no benchmark query reads.
+ */
+export async function ensureReplicatedDataSet(path: string, basePath: string, factor: number): Promise<DataSetInfo> {
+  const infoPath = `${path}.info.json`;
+  const base = JSON.parse(readFileSync(`${basePath}.info.json`, 'utf8')) as DataSetInfo;
+  if (existsSync(path) && existsSync(infoPath)) {
+    const info = JSON.parse(readFileSync(infoPath, 'utf8')) as DataSetInfo;
+    if (info.spans >= base.spans * factor) return info;
+  }
+  const store = await openDuckDbViewStore({ path });
+  await store.close();
+  const instance = await DuckDBInstance.create(path);
+  const conn = await instance.connect();
+  const t0 = performance.now();
+  try {
+    await conn.run(`ATTACH '${basePath.replace(/'/g, "''")}' AS base (READ_ONLY)`);
+    // Indexes are dropped for the bulk insert; the view store creates them again when it opens.
+    for (const v of VIEWS) await conn.run(`DROP INDEX IF EXISTS "${v.name}_trace_id_idx"`);
+    const windows = 12;
+    const stepMs = Math.ceil((base.toMs - base.fromMs + 2 * 3_600_000) / windows);
+    for (const v of VIEWS) {
+      const names = new Set(v.columns.map((c) => c.name));
+      const remap = (c: string, width: number) => `CASE WHEN ${c} IS NULL THEN NULL WHEN k = 0 THEN ${c} ELSE substr(md5(${c} || '/' || k), 1, ${width}) END`;
+      const replaced = new Map<string, string>([['trace_id', remap('trace_id', 32)]]);
+      for (const c of ['span_id', 'parent_span_id', 'api_trace_id', 'backend_trace_id', 'client_event_id', 'server_event_id']) replaced.set(c, remap(c, 16));
+      for (const c of ['start_time_millis', 'end_time_millis']) replaced.set(c, `${c} + k * 7`);
+      for (const c of ['start_time_micros', 'end_time_micros']) replaced.set(c, `${c} + k * 7000`);
+      replaced.set('timestamp_nanos', 'timestamp_nanos + k * 7000000');
+      const select = [...names].map((c) => `${replaced.get(c) ?? `"${c}"`} AS "${c}"`).join(', ');
+      const time = v.timeUnit === 'ns' ? `(${v.timeColumn} // 1000000)` : v.timeColumn;
+      for (let w = 0; w < windows; w++) {
+        const from = base.fromMs - 3_600_000 + w * stepMs;
+        const lower = w === 0 ? 'true' : `${time} >= ${from}`;
+        const upper = w === windows - 1 ? 'true' : `${time} < ${from + stepMs}`;
+        await conn.run(`INSERT INTO main."${v.name}" BY NAME
+          SELECT ${select} FROM base."${v.name}", range(${factor}) copies(k)
+          WHERE ${lower} AND ${upper} ORDER BY "${v.timeColumn}"`);
+      }
+      console.error(`  … ${v.name} ×${factor} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+    await conn.run('DETACH base');
+    await conn.run('CHECKPOINT');
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+  // Reopening creates the indexes again.
+  await (await openDuckDbViewStore({ path })).close();
+  const info: DataSetInfo = { ...base, spans: base.spans * factor, traces: base.traces * factor };
   writeFileSync(infoPath, JSON.stringify(info));
   return info;
 }

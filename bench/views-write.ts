@@ -6,6 +6,7 @@
 // /proc for its backends when the server runs on this host.
 //   node --import tsx bench/views-write.ts [--json] [--traces 4000] [--batch 200] [--no-pg]
 //     [--checkpoint 256MB]  (DuckDB checkpoint_threshold; DuckDB's own default is 16MB)
+//     [--no-store]  (enrichment and row building only: the quick loop while profiling)
 //   PostgreSQL: PGHOST / PGPORT / PGUSER (default 127.0.0.1:5432, postgres); a scratch
 //   database is created and dropped.
 import { readFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -39,7 +40,8 @@ const arg = (name: string, fallback: number): number => {
 };
 const TRACES = arg('traces', 4000);
 const BATCH = arg('batch', 200);
-const WITH_PG = !process.argv.includes('--no-pg');
+const WITH_STORE = !process.argv.includes('--no-store');
+const WITH_PG = WITH_STORE && !process.argv.includes('--no-pg');
 const checkpointAt = process.argv.indexOf('--checkpoint');
 const CHECKPOINT = checkpointAt < 0 ? '256MB' : process.argv[checkpointAt + 1];
 
@@ -118,8 +120,8 @@ async function storeFigures(prefix: string, label: string, store: ViewStore, ser
 }
 
 // DuckDB
-const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-views-'));
-try {
+const dir = WITH_STORE ? mkdtempSync(join(tmpdir(), 'tessera-bench-views-')) : '';
+if (WITH_STORE) try {
   const inst = await DuckDBInstance.create(join(dir, 'ceiling.duckdb'));
   const conn = await inst.connect();
   await conn.run(`SET checkpoint_threshold = '${CHECKPOINT}'`);

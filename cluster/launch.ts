@@ -2,13 +2,14 @@
 // own data directory and log file, against one Redis (given, or a private redis-server with
 // AOF when `--redis local`) and one PostgreSQL. Used by the cluster tests (LocalCluster) and
 // by the README demo (run it as a command: it prints the nodes' ports, then takes commands
-// on stdin: list, add, kill N, term N, pause N, resume N, restart N, quit).
+// on stdin: list, add [ROLES], kill N, term N, pause N, resume N, restart N, quit).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { ClusterSnapshot } from '../src/sharding/clusterView.ts';
 
 const BIN = resolve(import.meta.dirname, '../bin/tessera.js');
 
@@ -49,6 +50,8 @@ export interface ClusterNode {
   base: string;
   running: boolean;
   exited: Promise<number | null>;
+  /** This node's own extra flags. */
+  args: string[];
 }
 
 async function freePort(): Promise<number> {
@@ -80,13 +83,16 @@ export class LocalCluster {
     return this.nodes;
   }
 
-  /** Starts one more node; resolves once it is ready. */
-  async add(): Promise<ClusterNode> {
+  /**
+   * Starts one more node; resolves once it is ready. `args` are extra `tessera start` flags for
+   * this node only (kept across restarts), e.g. ['--roles', 'ingest'].
+   */
+  async add(args: string[] = []): Promise<ClusterNode> {
     const index = this.nodes.length;
     const node: ClusterNode = {
       index, id: `node-${index + 1}`, dataDir: join(this.baseDir, `node-${index + 1}`), logFile: join(this.baseDir, `node-${index + 1}.log`),
       ports: { http: 0, otlpGrpc: 0, otlpHttp: 0, zipkin: 0, jaegerGrpc: 0 }, pid: 0, graphql: '', otlpHttp: '', base: '', running: false,
-      exited: Promise.resolve(null),
+      exited: Promise.resolve(null), args,
     };
     this.nodes.push(node);
     await this.launch(node);
@@ -102,15 +108,31 @@ export class LocalCluster {
     if (o.partitions !== undefined) a.push('--partitions', String(o.partitions));
     if (o.windowMs !== undefined) a.push('--window-ms', String(o.windowMs));
     if (o.leaseTtlMs !== undefined) a.push('--lease-ttl-ms', String(o.leaseTtlMs));
-    return [...a, ...(o.extraArgs ?? [])];
+    return [...a, ...(o.extraArgs ?? []), ...node.args];
   }
 
-  /** (Re)starts a node on the same ports (kept across restarts, so clients can reconnect). */
+  /**
+   * (Re)starts a node on the same ports (kept across restarts, so clients can reconnect). A free
+   * port can be taken by another process before the node binds it: on a first start that fails
+   * with EADDRINUSE, the node gets fresh ports and starts again.
+   */
   private async launch(node: ClusterNode): Promise<void> {
-    if (node.ports.http === 0) {
-      const [http, otlpGrpc, otlpHttp, zipkin, jaegerGrpc] = await Promise.all(Array.from({ length: 5 }, freePort));
-      node.ports = { http, otlpGrpc, otlpHttp, zipkin, jaegerGrpc };
+    for (let attempt = 1; ; attempt++) {
+      const fresh = node.ports.http === 0;
+      if (fresh) {
+        const [http, otlpGrpc, otlpHttp, zipkin, jaegerGrpc] = await Promise.all(Array.from({ length: 5 }, freePort));
+        node.ports = { http, otlpGrpc, otlpHttp, zipkin, jaegerGrpc };
+      }
+      try {
+        return await this.launchOnce(node);
+      } catch (err) {
+        if (!fresh || attempt >= 3 || !String(err).includes('EADDRINUSE')) throw err;
+        node.ports = { http: 0, otlpGrpc: 0, otlpHttp: 0, zipkin: 0, jaegerGrpc: 0 };
+      }
     }
+  }
+
+  private async launchOnce(node: ClusterNode): Promise<void> {
     mkdirSync(node.dataDir, { recursive: true });
     const out = openSync(node.logFile, 'a');
     const skip = existsSync(node.logFile) ? readFileSync(node.logFile).length : 0;
@@ -173,10 +195,10 @@ export class LocalCluster {
   }
 
   /** The cluster view of a node (GET /cluster). */
-  async view(index: number): Promise<{ members: { id: string }[]; partitions: { partition: number; node: string | null }[] }> {
+  async view(index: number): Promise<ClusterSnapshot> {
     const res = await fetch(`${this.nodes[index].base}/cluster`);
     if (!res.ok) throw new Error(`GET /cluster answered ${res.status}`);
-    return (await res.json()) as { members: { id: string }[]; partitions: { partition: number; node: string | null }[] };
+    return (await res.json()) as ClusterSnapshot;
   }
 
   describe(): string {
@@ -215,7 +237,7 @@ async function main(argv: string[]): Promise<void> {
   const cluster = new LocalCluster({ redis: redisUrl, nodes: num('nodes') ?? 3, baseDir, postgres: flag(argv, 'postgres'),
     partitions: num('partitions'), windowMs: num('window-ms'), leaseTtlMs: num('lease-ttl-ms') });
   await cluster.start();
-  process.stdout.write(`${cluster.describe()}\ncommands: list | add | kill N | term N | pause N | resume N | restart N | quit\n`);
+  process.stdout.write(`${cluster.describe()}\ncommands: list | add [ROLES] | kill N | term N | pause N | resume N | restart N | quit\n`);
   const quit = async () => {
     await cluster.stopAll();
     redis?.stop();
@@ -228,7 +250,7 @@ async function main(argv: string[]): Promise<void> {
     const i = Number(arg) - 1;
     try {
       if (cmd === 'list') process.stdout.write(`${cluster.describe()}\n`);
-      else if (cmd === 'add') process.stdout.write(`started ${(await cluster.add()).id}\n`);
+      else if (cmd === 'add') process.stdout.write(`started ${(await cluster.add(arg ? ['--roles', arg] : [])).id}\n`);
       else if (cmd === 'kill') await cluster.kill(i);
       else if (cmd === 'term') process.stdout.write(`exit ${await cluster.terminate(i)}\n`);
       else if (cmd === 'pause') cluster.signal(i, 'SIGSTOP');

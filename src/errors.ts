@@ -10,10 +10,16 @@ export const ErrorCodes = {
   UNAVAILABLE: { http: 503, grpc: 14, retryable: true },
   DEADLINE_EXCEEDED: { http: 504, grpc: 4, retryable: true },
   UNKNOWN_ATTRIBUTE: { http: 400, grpc: 3, retryable: false },
+  /** An aggregation the attribute does not support (PERCENTILE of a string, SUM of a map entry). */
+  UNSUPPORTED_AGGREGATION: { http: 400, grpc: 3, retryable: false },
+  /** A time range that is not one: start not before end, or a bound that is not an instant. */
+  BAD_TIME_RANGE: { http: 400, grpc: 3, retryable: false },
   BAD_QUERY: { http: 400, grpc: 3, retryable: false },
   LIMIT_TOO_LARGE: { http: 400, grpc: 3, retryable: false },
   INTERNAL: { http: 500, grpc: 13, retryable: false },
   CONFIG: { http: 500, grpc: 13, retryable: false },
+  /** A write made under a partition lease that has since passed to another node (ADR 010). */
+  FENCED: { http: 409, grpc: 10, retryable: false },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

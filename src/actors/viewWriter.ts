@@ -2,11 +2,12 @@
 // or a trace closed early) is merged with its stored spans and re-assembled, and its rows are
 // replaced, so a trace id never splits. Partitions hear back once their batch is durable.
 // In a cluster, a batch of a partition whose lease is no longer valid is refused before the
-// write (the fence): the partition's new owner writes those traces.
+// write (the fence): the partition's new owner writes those traces. Each write also carries its
+// partitions' lease tokens, which a shared store checks in the write's own transaction (ADR 010).
 import type { Logger } from 'pino';
 import type { Span } from '../model/span.ts';
 import type { AssembledTrace } from '../model/trace.ts';
-import type { TraceRows, ViewStore } from '../store/api.ts';
+import type { TraceRows, ViewStore, WriteFence } from '../store/api.ts';
 import { traceKeyString } from '../store/api.ts';
 import { assembleTrace } from '../trace/assemble.ts';
 import { spawnActor, tell, type ActorRef, type ActorSystem } from './runtime.ts';
@@ -77,8 +78,8 @@ interface State {
   stopped: boolean;
 }
 
-/** Writes one batch: merge with stored spans, assemble, derive rows, replace. */
-export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[]): Promise<WrittenTrace[]> {
+/** Writes one batch: merge with stored spans, assemble, derive rows, replace (under the batch's lease tokens, if any). */
+export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[], fences: readonly WriteFence[] = []): Promise<WrittenTrace[]> {
   const merged = new Map<string, ClosedTrace>();
   for (const tr of batch) {
     const key = traceKeyString(tr);
@@ -87,14 +88,16 @@ export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[]): P
     else merged.set(key, { ...tr });
   }
   const stored = await deps.store.storedSpans([...merged.values()].map(({ tenant, traceId }) => ({ tenant, traceId })));
-  const written: WrittenTrace[] = [];
-  for (const [key, tr] of merged) {
+  // All traces of the batch are enriched at once: entity misses of every trace then share the
+  // resolver's batched store round trips, and the writer waits for one round of actor messages
+  // (each a macrotask, queued behind ingest) rather than one per trace.
+  const written: WrittenTrace[] = await Promise.all([...merged].map(async ([key, tr]) => {
     const before = stored.get(key);
     // Stored spans first: a re-sent duplicate keeps the version already written.
     const trace = assembleTrace(before ? before.concat(tr.spans) : tr.spans, before ? 1 : 0);
-    written.push({ trace, rows: await deps.rowsOf(trace) });
-  }
-  await deps.store.replaceTraces(written.map((w) => w.rows));
+    return { trace, rows: await deps.rowsOf(trace) };
+  }));
+  await deps.store.replaceTraces(written.map((w) => w.rows), fences.length > 0 ? { fences } : undefined);
   return written;
 }
 
@@ -119,7 +122,12 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
     const traces = take.flatMap((p) => p.traces);
     const started = performance.now();
     const report = (ok: boolean) => deps.onFlush?.({ traces: traces.length, spans, ms: performance.now() - started, ok });
-    writeTraces(deps, traces)
+    const fences: WriteFence[] = [];
+    for (const partition of new Set(take.map((p) => p.partition))) {
+      const token = deps.fence?.tokenOf?.(partition);
+      if (token !== undefined) fences.push({ partition, token });
+    }
+    writeTraces(deps, traces, fences)
       .then((written) => {
         report(true);
         deps.onWritten?.(written);

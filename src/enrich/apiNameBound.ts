@@ -9,8 +9,6 @@
 // plus one per method. The state is per node and per process: after a restart, names admitted
 // before are admitted again as they were, but an over-the-bound name may collapse differently.
 
-import { LRUCache } from 'lru-cache';
-
 export const WILDCARD = '{*}';
 
 export interface ApiNameBoundOptions {
@@ -43,26 +41,57 @@ export function wildcardAt(name: string, depth: number): string {
   return prefix + lead + [...segments.slice(0, depth), WILDCARD].join('/');
 }
 
+/**
+ * The names of each service, least recently seen first (a Map keeps insertion order, so
+ * re-inserting on use is the recency update). Cheaper than a general LRU on the write path of
+ * every API node; the last service asked for skips the re-insertion.
+ */
+class ServiceNames {
+  private readonly byService = new Map<string, Set<string>>();
+  private lastTenant = '';
+  private lastService = '';
+  private last: Set<string> | undefined;
+
+  constructor(private readonly max: number) {}
+
+  of(tenant: string, serviceId: string): Set<string> {
+    // Compared before joining: the joined key is a new string, hashed on every lookup.
+    if (serviceId === this.lastService && tenant === this.lastTenant && this.last !== undefined) return this.last;
+    const key = `${tenant}\u0000${serviceId}`;
+    let names = this.byService.get(key);
+    if (names === undefined) {
+      names = new Set();
+      if (this.byService.size >= this.max) this.byService.delete(this.byService.keys().next().value!);
+    } else {
+      this.byService.delete(key);
+    }
+    this.byService.set(key, names);
+    this.lastTenant = tenant;
+    this.lastService = serviceId;
+    this.last = names;
+    return names;
+  }
+
+  peek(key: string): Set<string> | undefined {
+    return this.byService.get(key);
+  }
+}
+
 export class ApiNameBound {
   readonly maxPerService: number;
-  private readonly services: LRUCache<string, Set<string>>;
+  private readonly services: ServiceNames;
 
   constructor(options: ApiNameBoundOptions) {
     if (!Number.isInteger(options.maxPerService) || options.maxPerService < 1) {
       throw new RangeError(`maxPerService must be a positive integer, got ${options.maxPerService}`);
     }
     this.maxPerService = options.maxPerService;
-    this.services = new LRUCache({ max: options.maxServices ?? 10_000 });
+    this.services = new ServiceNames(options.maxServices ?? 10_000);
   }
 
   /** The name to use for `name` in this service: itself, or a wildcard once the service is full. */
   admit(tenant: string, serviceId: string, name: string): string {
-    const key = `${tenant}\u0000${serviceId}`;
-    let names = this.services.get(key);
-    if (names === undefined) {
-      names = new Set();
-      this.services.set(key, names);
-    }
+    const names = this.services.of(tenant, serviceId);
     if (names.has(name)) return name;
     if (names.size < this.maxPerService) {
       names.add(name);
@@ -80,6 +109,6 @@ export class ApiNameBound {
 
   /** How many names a service has now. */
   size(tenant: string, serviceId: string): number {
-    return this.services.get(`${tenant}\u0000${serviceId}`)?.size ?? 0;
+    return this.services.peek(`${tenant}\u0000${serviceId}`)?.size ?? 0;
   }
 }

@@ -133,7 +133,22 @@ const DEFAULT_PORTS: Partial<Record<BackendProtocol, string>> = { HTTP: '80', HT
  * `.svc.cluster.local` and a trailing dot dropped; the port is "-1" when absent, not numeric,
  * or the protocol's default (80 for HTTP, 443 for HTTPS).
  */
-export function hostAndPort(uri: string, protocol: BackendProtocol): { host: string; port: string } {
+export function hostAndPort(uri: string, protocol: BackendProtocol): Readonly<{ host: string; port: string }> {
+  // The same few backends are called over and over: split each URI once.
+  const key = `${protocol} ${uri}`;
+  let found = splitCache.get(key);
+  if (found === undefined) {
+    // Clearing at the bound keeps memory fixed without LRU bookkeeping on every read.
+    if (splitCache.size >= SPLIT_CACHE_LIMIT) splitCache.clear();
+    splitCache.set(key, (found = Object.freeze(splitHostAndPort(uri, protocol))));
+  }
+  return found;
+}
+
+const SPLIT_CACHE_LIMIT = 4096;
+const splitCache = new Map<string, Readonly<{ host: string; port: string }>>();
+
+function splitHostAndPort(uri: string, protocol: BackendProtocol): { host: string; port: string } {
   let host = '';
   let port = '';
   const value = uri.trim();

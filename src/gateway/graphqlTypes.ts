@@ -16,6 +16,7 @@ import {
   type GraphQLOutputType,
 } from 'graphql';
 import type { Logger } from 'pino';
+import { TesseraError } from '../errors.ts';
 import type { ViewStore } from '../store/api.ts';
 import type { EntityStore } from '../store/entities.ts';
 import type { AttributeCatalog } from './catalog.ts';
@@ -49,12 +50,21 @@ export const UnknownScalar = new GraphQLScalarType({
   parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables),
 });
 
+/** A DateTime argument only ever bounds a time range: a value that is no instant is a bad range. */
+function instantOf(value: unknown): number {
+  try {
+    return epochMsOf(value, 'DateTime');
+  } catch (err) {
+    throw new TesseraError('BAD_TIME_RANGE', `bad time range: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 export const DateTimeScalar = new GraphQLScalarType<number, string>({
   name: 'DateTime',
   description: 'An ISO-8601 instant ("2024-01-01T00:00:00.000Z"); epoch milliseconds are accepted too.',
   serialize: (v) => new Date(typeof v === 'number' ? v : epochMsOf(v, 'DateTime')).toISOString(),
-  parseValue: (v) => epochMsOf(v, 'DateTime'),
-  parseLiteral: (ast) => epochMsOf('value' in ast ? ast.value : undefined, 'DateTime'),
+  parseValue: (v) => instantOf(v),
+  parseLiteral: (ast) => instantOf('value' in ast ? ast.value : undefined),
 });
 
 export const LongScalar = new GraphQLScalarType<number, number>({

@@ -2,7 +2,8 @@
 // Apollo batch form, answered with an array in the same order), GET with ?query=, CORS. The
 // tenant is the `x-tenant-id` header, else the default. A thin edge: it parses, validates
 // (with depth and cost bounds) and hands each operation to the GatewayActor, which executes
-// it against the schema under a per-operation deadline.
+// it against the schema under a per-operation deadline; past it, the operation's store
+// queries are told to stop (an AbortSignal the store passes on to the database).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   execute,
@@ -104,6 +105,17 @@ export interface GraphqlExecutor {
 
 let executors = 0;
 
+/** The store as one operation sees it: every query stops when the operation's deadline passes. */
+function stoppableStore(store: ViewStore, signal: AbortSignal): ViewStore {
+  return {
+    init: () => store.init(),
+    replaceTraces: (traces, o) => store.replaceTraces(traces, o),
+    storedSpans: (keys) => store.storedSpans(keys),
+    query: (q, o) => store.query(q, { signal, ...o }),
+    close: () => store.close(),
+  };
+}
+
 export function buildGraphqlExecutor(opts: GraphqlHttpOptions): GraphqlExecutor {
   const schema = opts.schema ?? defaultSchema;
   const catalog = opts.catalog ?? defaultCatalog;
@@ -140,6 +152,8 @@ export function buildGraphqlExecutor(opts: GraphqlHttpOptions): GraphqlExecutor 
     doc: DocumentNode;
     variables?: Record<string, unknown>;
     operationName?: string;
+    /** Aborted at the operation's deadline: the store stops its statements. */
+    signal: AbortSignal;
   }
 
   // Execution is the GatewayActor's: it bounds how many operations run at once.
@@ -149,7 +163,7 @@ export function buildGraphqlExecutor(opts: GraphqlHttpOptions): GraphqlExecutor 
     logger: opts.logger,
     maxInFlight: opts.maxInFlight,
     run: async (p, tenant) => {
-      const contextValue: GatewayContext = { tenant, store: opts.store, catalog, logger: opts.logger, ...(opts.entities ? { entities: opts.entities } : {}) };
+      const contextValue: GatewayContext = { tenant, store: stoppableStore(opts.store, p.signal), catalog, logger: opts.logger, ...(opts.entities ? { entities: opts.entities } : {}) };
       return formatted(await execute({ schema, document: p.doc, contextValue, variableValues: p.variables, operationName: p.operationName }));
     },
   }, `gateway-${n}`);
@@ -168,10 +182,13 @@ export function buildGraphqlExecutor(opts: GraphqlHttpOptions): GraphqlExecutor 
     if (method === 'GET' && operation && operation.operation !== 'query') {
       return requestError(new TesseraError('BAD_QUERY', `a ${operation.operation} cannot be sent with GET`));
     }
-    const prepared: Prepared = { doc: doc as DocumentNode, ...(op.variables ? { variables: op.variables as Record<string, unknown> } : {}), ...(operationName ? { operationName } : {}) };
+    const deadline = new AbortController();
+    const prepared: Prepared = { doc: doc as DocumentNode, signal: deadline.signal, ...(op.variables ? { variables: op.variables as Record<string, unknown> } : {}), ...(operationName ? { operationName } : {}) };
     try {
       return await runOperation(gateway, prepared, tenant, timeoutMs);
     } catch (err) {
+      // Past the deadline nobody waits for the answer: stop the work still running (or queued).
+      deadline.abort();
       return requestError(asTesseraError(err));
     }
   };

@@ -15,6 +15,7 @@ const UNIT_MS: Record<TimeUnit, number> = { MILLISECONDS: 1, SECONDS: 1000, MINU
 export const DEFAULT_PERCENTILE = 99;
 
 const bad = (message: string): TesseraError => new TesseraError('BAD_QUERY', message);
+const unsupported = (message: string): TesseraError => new TesseraError('UNSUPPORTED_AGGREGATION', message);
 
 /** An interval (`size` `units`) in milliseconds; BAD_QUERY unless it is a positive whole number of ms. */
 export function intervalMs(size: unknown, units: unknown, what: string): number {
@@ -72,12 +73,12 @@ export function planMetric(cat: AttributeCatalog, scope: ScopeDef, m: MetricRequ
   const def = cat.attribute(scope.scope, m.key);
   const what = `${m.aggregation} of ${scope.scope}.${m.key}`;
   if (!aggregationAllowed(def, m.aggregation)) {
-    throw bad(`unsupported aggregation: ${m.aggregation} is not supported for ${scope.scope}.${m.key} (${def.type}); it supports ${['COUNT', ...def.supportedAggregations.filter((x) => x !== 'COUNT')].join(', ')}`);
+    throw unsupported(`unsupported aggregation: ${m.aggregation} is not supported for ${scope.scope}.${m.key} (${def.type}); it supports ${['COUNT', ...def.supportedAggregations.filter((x) => x !== 'COUNT')].join(', ')}`);
   }
   if (m.aggregation === 'COUNT') return { def, aggregate: { as, fn: 'count' }, finish: num };
   // A map entry is a string: only counts and distinct values apply to it.
   const ref = refOf(cat, def, m.subpath, what);
-  if (m.subpath !== undefined && !['DISTINCTCOUNT', 'DISTINCT_ARRAY'].includes(m.aggregation)) throw bad(`unsupported aggregation: ${what} on a map entry`);
+  if (m.subpath !== undefined && !['DISTINCTCOUNT', 'DISTINCT_ARRAY'].includes(m.aggregation)) throw unsupported(`unsupported aggregation: ${what} on a map entry`);
   switch (m.aggregation) {
     case 'AVGRATE': {
       const periodMs = intervalMs(m.size ?? 1, m.units ?? 'SECONDS', `${what} period`);

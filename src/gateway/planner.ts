@@ -199,13 +199,14 @@ export function plannedValues(cat: AttributeCatalog, scope: ScopeDef, requested:
   return { select, values };
 }
 
-/** A `between` as epoch ms; BAD_QUERY unless start is before end. */
+/** A `between` as epoch ms; BAD_TIME_RANGE unless start is before end. */
 export function timeRangeOf(between: { startTime: number; endTime: number } | null | undefined): { startTime: number; endTime: number } {
   if (!between) throw bad('a time range (between) is required');
   const { startTime, endTime } = between;
-  if (!Number.isFinite(startTime) || !Number.isFinite(endTime)) throw bad('bad time range: startTime and endTime must be instants');
+  const badRange = (message: string) => new TesseraError('BAD_TIME_RANGE', `bad time range: ${message}`);
+  if (!Number.isFinite(startTime) || !Number.isFinite(endTime)) throw badRange('startTime and endTime must be instants');
   if (startTime >= endTime) {
-    throw bad(`bad time range: startTime ${new Date(startTime).toISOString()} is not before endTime ${new Date(endTime).toISOString()}`);
+    throw badRange(`startTime ${new Date(startTime).toISOString()} is not before endTime ${new Date(endTime).toISOString()}`);
   }
   return { startTime, endTime };
 }

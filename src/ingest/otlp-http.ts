@@ -41,6 +41,8 @@ export function buildOtlpHttpHandler(opts: HandlerOptions): RequestHandler {
       format = known;
       const tenant = tenantOf(req.headers[TENANT_HEADER], opts.defaultTenant);
       const body = await readBody(req, opts.maxBodyBytes);
+      const refused = opts.sink.refusal?.();
+      if (refused) throw refused;
       const result = format === 'protobuf' ? decodeOtlpProto(body, tenant) : decodeOtlpJson(body, tenant);
       if (result.rejected > 0 && result.spans.length === 0) throw invalid(`OTLP: ${result.errorMessage}`);
       if (result.spans.length > 0) await opts.sink.accept(result.spans);

@@ -10,7 +10,7 @@ import { TesseraError, invalid } from '../errors.ts';
 import type { Attributes, Span, SpanEvent, SpanLink } from '../model/span.ts';
 import { usFromNanoHalves } from './normalize.ts';
 import { OtlpRejections, OTLP_KINDS, resourceServiceName, type OtlpResult } from './otlp-common.ts';
-import { readKeyValue, hexAt, lengthEnd, skipField, LEN, VARINT, FIXED64, type Reader } from './otlp-wire.ts';
+import { readKeyValue, readStringValue, hexAt, lengthEnd, skipField, LEN, VARINT, FIXED64, type Reader } from './otlp-wire.ts';
 import { assertOtlpFieldNumbers } from './otlp-fields.ts';
 import { ExportTraceServiceRequest } from './protos.ts';
 
@@ -142,7 +142,7 @@ function readSpan(reader: Reader, stop: number, ctx: ScopeContext, index: number
         break;
       }
       case (5 << 3) | LEN:
-        name = reader.string();
+        name = readStringValue(reader);
         break;
       case (6 << 3) | VARINT:
         kind = reader.uint32();
@@ -227,7 +227,7 @@ function readEvent(reader: Reader, stop: number): SpanEvent {
   while (reader.pos < stop) {
     const tag = reader.uint32();
     if (tag === ((1 << 3) | FIXED64)) event.timeUs = readNanosAsUs(reader);
-    else if (tag === ((2 << 3) | LEN)) event.name = reader.string();
+    else if (tag === ((2 << 3) | LEN)) event.name = readStringValue(reader);
     else if (tag === ((3 << 3) | LEN)) readKeyValue(reader, lengthEnd(reader), event.attributes);
     else skipField(reader, tag);
   }

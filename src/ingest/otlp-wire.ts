@@ -5,6 +5,7 @@
 import type protobuf from 'protobufjs';
 import type { Attributes } from '../model/span.ts';
 import { setAttr } from './normalize.ts';
+import { SharedStrings } from '../model/sharedStrings.ts';
 
 export type Reader = protobuf.Reader;
 
@@ -14,16 +15,15 @@ export const FIXED64 = 1;
 export const LEN = 2;
 export const FIXED32 = 5;
 
-const HEX_BYTE: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** Hex of the next `n` bytes, without moving the reader. */
+/**
+ * Hex of the next `n` bytes, without moving the reader. One native call gives a flat string;
+ * appending byte by byte gave a rope of n−1 cons cells (~0.6 KB a span for its three ids),
+ * held as long as the span is in flight.
+ */
 export function hexAt(reader: Reader, n: number): string {
-  const buf = reader.buf;
   const start = reader.pos;
   if (start + n > reader.len) throw new RangeError(`an id of ${n} bytes runs past the end of the body`);
-  let out = '';
-  for (let i = start; i < start + n; i++) out += HEX_BYTE[buf[i]];
-  return out;
+  return (reader.buf as Buffer).toString('hex', start, start + n);
 }
 
 /** Reads one KeyValue (up to `stop`) into `attrs` under its lower-cased key. */
@@ -40,12 +40,11 @@ export function readKeyValue(reader: Reader, stop: number, attrs: Attributes): v
   else attrs[key] = value;
 }
 
-// Attribute keys repeat from span to span. A small table from key bytes to the lower-cased
-// string saves decoding and lower-casing each one, and hands V8 the same string every time,
-// which keeps the stores into attribute objects on their fast path.
-const KEY_SLOTS = 4096;
-const keyBytes: (Buffer | undefined)[] = new Array(KEY_SLOTS);
-const keyStrings: string[] = new Array(KEY_SLOTS);
+// Keys and short values through process-wide tables of shared strings (see sharedStrings.ts).
+/** Values longer than this are mostly unique (URLs, statements, ids): decoded, not looked up. */
+const MAX_SHARED_VALUE = 32;
+const keys = new SharedStrings(true);
+const values = new SharedStrings();
 
 function readKey(reader: Reader): string {
   const len = reader.uint32();
@@ -55,24 +54,18 @@ function readKey(reader: Reader): string {
   if (stop > reader.len) throw new RangeError(`a key of ${len} bytes runs past the end of the body`);
   reader.pos = stop;
   if (len > 64) return buf.toString('utf8', start, stop).toLowerCase();
-  let h = 0x811c9dc5;
-  for (let i = start; i < stop; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-  const slot = (h >>> 0) & (KEY_SLOTS - 1);
-  const cached = keyBytes[slot];
-  if (cached !== undefined && cached.length === len) {
-    let same = true;
-    for (let i = 0; i < len; i++) {
-      if (cached[i] !== buf[start + i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return keyStrings[slot];
-  }
-  const key = buf.toString('utf8', start, stop).toLowerCase();
-  keyBytes[slot] = Buffer.from(buf.subarray(start, stop));
-  keyStrings[slot] = key;
-  return key;
+  return keys.get(buf, start, stop);
+}
+
+/** A string field (an attribute value, a span or event name): short ones through the shared table. */
+export function readStringValue(reader: Reader): string {
+  const len = reader.uint32();
+  const buf = reader.buf as Buffer;
+  const start = reader.pos;
+  const stop = start + len;
+  if (stop > reader.len) throw new RangeError(`a string of ${len} bytes runs past the end of the body`);
+  reader.pos = stop;
+  return len > MAX_SHARED_VALUE ? buf.toString('utf8', start, stop) : values.get(buf, start, stop);
 }
 
 /** One AnyValue (up to `stop`) as the model's attribute string. */
@@ -82,7 +75,7 @@ export function readAnyValue(reader: Reader, stop: number): string {
     const tag = reader.uint32();
     switch (tag) {
       case (1 << 3) | LEN:
-        out = reader.string();
+        out = readStringValue(reader);
         break;
       case (2 << 3) | VARINT:
         out = reader.bool() ? 'true' : 'false';

@@ -164,9 +164,10 @@ class Compiler {
       case 'neq': {
         const want = cellOf(type, p.value, what);
         if (want === null) return p.op === 'eq' ? (row) => cell(row) === null : (row) => cell(row) !== null;
+        // Two strings are equal when identical: compare's code-point ordering is not needed.
         const equal = (row: ViewRow): boolean => {
           const c = cell(row);
-          return c !== null && compare(c, want) === 0;
+          return c === want || (c !== null && (typeof c !== 'string' || typeof want !== 'string') && compare(c, want) === 0);
         };
         // IS DISTINCT FROM: a missing value differs from any value.
         return p.op === 'eq' ? equal : (row) => !equal(row);

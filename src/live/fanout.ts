@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { TesseraError } from '../errors.ts';
 import type { HubSubscription, LiveHub, LiveTrace } from './api.ts';
+import { timeLive } from './busy.ts';
 import { LossLog } from './lossLog.ts';
 import { LiveRow, type LivePlan } from './plan.ts';
 import { LiveStream } from './stream.ts';
@@ -127,7 +128,7 @@ export class LiveFanout {
     let state = this.tenants.get(tenant);
     if (!state) {
       const groups = new Map<string, Group>();
-      const hub = this.opts.hub.subscribe(tenant, (trace) => this.onTrace(groups, trace));
+      const hub = this.opts.hub.subscribe(tenant, (trace) => timeLive(() => this.onTrace(groups, trace)));
       // A failed listen is reported to the subscriber that waits for it.
       hub.ready.catch(() => undefined);
       this.tenants.set(tenant, (state = { hub, groups }));
@@ -173,7 +174,7 @@ export class LiveFanout {
         }
         if (!group.pending) {
           group.pending = [];
-          if (this.toFlush.length === 0) queueMicrotask(() => this.flush());
+          if (this.toFlush.length === 0) queueMicrotask(() => timeLive(() => this.flush()));
           this.toFlush.push(group);
         }
         group.pending.push(row);

@@ -3,10 +3,13 @@
 // subscribers, whichever node wrote the trace. Nothing is encoded or sent for a tenant no
 // node listens to: each hub keeps the set of tenants someone listens to ("interest"), from
 // PUBSUB CHANNELS every interval and from the announcement a hub publishes when it starts
-// listening to a tenant. Own connections; ioredis is used here and in src/store/redis only.
-import { Redis, type RedisOptions } from 'ioredis';
+// listening to a tenant, which it repeats every interval (PUBSUB CHANNELS only lists the
+// channels of the one Redis Cluster node it asks). Its own two connections, opened like the
+// node's (src/sharding/redis/connect.ts: standalone Redis or Redis Cluster).
 import type { Logger } from 'pino';
 import { TesseraError } from '../errors.ts';
+import { closeRedis, connectRedis } from '../sharding/redis/connect.ts';
+import type { RedisClient } from '../store/redis/connection.ts';
 import { DEFAULT_MAX_QUEUED_TRACES, type HubSubscription, type LiveHub, type LiveHubOptions, type LiveHubStats, type LiveTrace } from './api.ts';
 import { decodeLiveTrace, encodeLiveTrace } from './codec.ts';
 import { LossLog } from './lossLog.ts';
@@ -14,7 +17,7 @@ import { epochMsNow, liveTraceOf, TenantListeners } from './listeners.ts';
 import { PublishQueue } from './publishQueue.ts';
 
 export interface RedisLiveHubOptions extends LiveHubOptions {
-  /** A redis:// URL; the hub opens and closes its own two connections. */
+  /** A redis:// URL (standalone or a Redis Cluster node); the hub opens and closes its own two connections. */
   redis: string;
   logger: Logger;
   /** Columns sent, by view (scopes.ts liveProjection). */
@@ -44,12 +47,16 @@ export async function createRedisLiveHub(opts: RedisLiveHubOptions): Promise<Red
   const maxInflight = opts.maxInflightPublishes ?? 1000;
   const timeoutMs = opts.commandTimeoutMs ?? 2000;
   const logger = opts.logger.child({ component: 'live-hub' });
-  const retryStrategy = (attempt: number) => Math.min(100 * attempt, 1000);
-  // Publishing fails fast (a trace is lost and counted, never queued without bound);
-  // the subscriber connection queues its SUBSCRIBEs while reconnecting and re-subscribes.
-  const pubOptions: RedisOptions = { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: timeoutMs, connectTimeout: timeoutMs, retryStrategy };
-  const pub = new Redis(opts.redis, pubOptions);
-  const sub = new Redis(opts.redis, { lazyConnect: true, connectTimeout: timeoutMs, retryStrategy });
+  // Both fail fast (a trace is lost and counted, never queued without bound; a subscription
+  // made while Redis is away is refused) and reconnect by themselves; the subscriber
+  // connection re-subscribes its channels when it does.
+  let pub: RedisClient;
+  let sub: RedisClient;
+  try {
+    [pub, sub] = await Promise.all([connectRedis(opts.redis, { commandTimeoutMs: timeoutMs }), connectRedis(opts.redis, { commandTimeoutMs: timeoutMs })]);
+  } catch (err) {
+    throw new TesseraError('UNAVAILABLE', `live hub: cannot reach Redis (${(err as Error).message})`, { cause: err });
+  }
   for (const c of [pub, sub]) c.on('error', (err) => logger.debug({ err }, 'live hub connection error'));
 
   const listeners = new TenantListeners(logger);
@@ -115,10 +122,11 @@ export async function createRedisLiveHub(opts: RedisLiveHubOptions): Promise<Red
     }
     for (const tenant of listeners.tenants()) next.add(tenant);
     interest = next;
+    // Other hubs may not see this one's channels in PUBSUB CHANNELS (Redis Cluster): say so.
+    await Promise.all(listeners.tenants().map((tenant) => pub.publish(control, tenant)));
   };
 
   try {
-    await Promise.all([pub.connect(), sub.connect()]);
     await sub.subscribe(control);
     await refreshInterest();
   } catch (err) {
@@ -172,8 +180,7 @@ export async function createRedisLiveHub(opts: RedisLiveHubOptions): Promise<Red
       listeners.clear();
       losses.close();
       sub.disconnect();
-      if (pub.status === 'ready') await pub.quit().catch(() => pub.disconnect());
-      else pub.disconnect();
+      await closeRedis(pub);
     },
   };
 }

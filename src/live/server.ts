@@ -6,14 +6,12 @@
 import type http from 'node:http';
 import {
   createSourceEventStream,
-  execute,
   getOperationAST,
   GraphQLError,
   parse,
   validate,
   type DocumentNode,
   type ExecutionArgs,
-  type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
@@ -24,9 +22,13 @@ import { TesseraError } from '../errors.ts';
 import { catalog as defaultCatalog, type AttributeCatalog } from '../gateway/catalog.ts';
 import { formatGraphqlError } from '../gateway/errors.ts';
 import type { LiveHub } from './api.ts';
+import { liveBusyMs } from './busy.ts';
+import { LiveDelivery, renderPayload } from './delivery.ts';
 import { LiveFanout, type LiveFanoutStats } from './fanout.ts';
-import { LiveRow } from './plan.ts';
+import type { LiveRow } from './plan.ts';
 import { liveSchema, type LiveContext } from './schema.ts';
+import { DEFAULT_HIGH_WATER_BYTES, SocketSender } from './sender.ts';
+import { LiveStream } from './stream.ts';
 
 /** Close codes of the live endpoint (besides graphql-ws's own 44xx codes). */
 export const LiveCloseCode = {
@@ -59,10 +61,14 @@ export interface LiveServerOptions {
   closeGraceMs?: number;
   /** graphql-ws keep-alive ping interval; default 12 000 ms. */
   keepAliveMs?: number;
+  /** Outgoing bytes a socket may hold before events wait in the subscription's buffer; default 256 KiB. */
+  socketHighWaterBytes?: number;
 }
 
 export interface LiveServerStats extends LiveFanoutStats {
   connections: number;
+  /** Milliseconds the live path has held the event loop (busy.ts; process-wide). */
+  busyMs: number;
   /** Connections closed with SubscriberFellBehind. */
   connectionsCutOff: number;
 }
@@ -80,6 +86,9 @@ type Extra = {
 
 interface Connection {
   context: LiveContext;
+  sender: SocketSender;
+  /** The connection's live subscriptions, to end together when it is cut off. */
+  streams: Set<LiveStream<LiveRow>>;
   cutOff: boolean;
 }
 
@@ -93,36 +102,6 @@ function tenantOf(params: Record<string, unknown> | undefined, request: http.Inc
   return (Array.isArray(header) ? header[0] : header)?.trim() || fallback;
 }
 
-/**
- * Executes the selection once per event of a source stream; ending it ends the source. An
- * event is shared by every subscriber of its filter set (one tenant), so subscribers sending
- * the same operation (`operationKey`) share its execution too.
- */
-class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
-  constructor(
-    private readonly source: AsyncIterator<unknown>,
-    private readonly args: ExecutionArgs,
-    private readonly operationKey: string,
-  ) {}
-
-  async next(): Promise<IteratorResult<ExecutionResult>> {
-    const r = await this.source.next();
-    if (r.done) return { value: undefined, done: true };
-    const run = () => execute({ ...this.args, rootValue: r.value });
-    const result = r.value instanceof LiveRow ? r.value.shared(this.operationKey, run) : run();
-    return { value: (await result) as ExecutionResult, done: false };
-  }
-
-  async return(): Promise<IteratorResult<ExecutionResult>> {
-    await this.source.return?.();
-    return { value: undefined, done: true };
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-}
-
 export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOptions): LiveServer {
   const logger = opts.logger.child({ component: 'live' });
   const schema = opts.schema ?? liveSchema;
@@ -133,7 +112,8 @@ export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOpt
   const fanout = new LiveFanout({ hub: opts.hub, logger, maxBufferedEvents, maxBufferedBatches });
   const wss = new WebSocketServer({ server, path: opts.path ?? '/graphql', maxPayload: opts.maxPayloadBytes ?? 1024 * 1024 });
   const connections = new WeakMap<object, Connection>();
-  const streams = new WeakMap<ExecutionArgs, ExecutedStream>();
+  const deliveries = new WeakMap<ExecutionArgs, LiveDelivery>();
+  const highWaterBytes = opts.socketHighWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
   let connectionsCutOff = 0;
 
   const closeSocket = (socket: WebSocket, code: number, reason: string): void => {
@@ -152,12 +132,16 @@ export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOpt
     }
     const conn: Connection = {
       cutOff: false,
+      sender: new SocketSender(socket, highWaterBytes),
+      streams: new Set(),
       context: {
         tenant, catalog, fanout,
         onOverflow: () => {
           if (conn.cutOff) return;
           conn.cutOff = true;
           connectionsCutOff++;
+          // The socket is closing: its other subscriptions stop buffering (and count as cut off) now.
+          for (const stream of conn.streams) stream.end('overflow');
           closeSocket(socket, LiveCloseCode.SubscriberFellBehind, `subscriber fell behind: more than ${maxBufferedEvents} events or ${maxBufferedBatches} deliveries waiting`);
         },
       },
@@ -167,7 +151,7 @@ export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOpt
   };
 
   /** Parses, validates and plans before anything is sent: errors go back as one `error` message. */
-  const prepare = async (ctx: Context<Record<string, unknown>, Extra>, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
+  const prepare = async (ctx: Context<Record<string, unknown>, Extra>, id: string, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
     const conn = connections.get(ctx);
     if (!conn) return [new GraphQLError('the connection has no tenant')];
     let document: DocumentNode;
@@ -187,24 +171,28 @@ export function attachLiveSubscriptions(server: http.Server, opts: LiveServerOpt
     if (operation !== 'subscription') return [badQuery(`graphql-ws on this path serves subscriptions: send a ${operation} over HTTP`)];
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source.errors ?? [new GraphQLError('the subscription did not start')];
+    if (!(source instanceof LiveStream)) return [new GraphQLError('not a live subscription field')];
+    // Subscribers sending the same operation get the same payload bytes for an event.
     const operationKey = `${args.operationName ?? ''}\u0000${payload.query}\u0000${JSON.stringify(args.variableValues ?? null)}`;
-    streams.set(args, new ExecutedStream(source[Symbol.asyncIterator](), args, operationKey));
+    const stream = source as LiveStream<LiveRow>;
+    conn.streams.add(stream);
+    void stream.finished.then(() => conn.streams.delete(stream));
+    deliveries.set(args, new LiveDelivery(id, stream, conn.sender, (row) => renderPayload(args, row, logger), operationKey));
     return args;
   };
 
   useServer<Record<string, unknown>, Extra>({
     schema,
     onConnect: connect,
-    onSubscribe: (ctx, _id, payload) => prepare(ctx, payload) as Promise<ExecutionArgs | GraphQLError[]>,
-    subscribe: (args) => streams.get(args) ?? { errors: [new GraphQLError('the subscription was not prepared')] },
+    onSubscribe: (ctx, id, payload) => prepare(ctx, id, payload) as Promise<ExecutionArgs | GraphQLError[]>,
+    // Events bypass graphql-ws (delivery.ts): what it gets only says when the subscription ends.
+    subscribe: (args) => deliveries.get(args) ?? { errors: [new GraphQLError('the subscription was not prepared')] },
     onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatGraphqlError(e, logger)),
-    onNext: (_ctx, _id, _payload, _args, result) =>
-      result.errors ? { ...result, errors: result.errors.map((e) => formatGraphqlError(e, logger)) } : undefined,
   }, wss, opts.keepAliveMs ?? 12_000);
 
   return {
     fanout,
-    stats: () => ({ ...fanout.stats(), connections: wss.clients.size, connectionsCutOff }),
+    stats: () => ({ ...fanout.stats(), connections: wss.clients.size, connectionsCutOff, busyMs: liveBusyMs() }),
     close: async () => {
       fanout.close();
       for (const socket of wss.clients) closeSocket(socket, LiveCloseCode.GoingAway, 'server shutting down');

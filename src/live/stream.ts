@@ -6,6 +6,10 @@
 // unread. Then a subscriber is behind when it holds more than `maxBatches` batches or more
 // than `maxEvents` events; the stream ends at once, drops what it holds, and says so through
 // `onEnd('overflow')`; the transport then cuts the client off.
+//
+// Two ways to read: as an async iterator (one event per `next`), or, as the graphql-ws edge
+// does, synchronously: `poll()` whatever is buffered whenever `onReadable` says there is some,
+// so a whole delivery reaches a socket in one turn without a promise per event.
 
 export type StreamEnd = 'overflow' | 'closed';
 
@@ -17,11 +21,26 @@ export class LiveStream<T> implements AsyncIterableIterator<T> {
   private waiter: ((r: IteratorResult<T>) => void) | null = null;
   private ended = false;
   private events = 0;
+  private readableHook: (() => void) | null = null;
+  private endedWith: ((why: StreamEnd) => void) | null = null;
+  /** Settles, with the reason, when the stream ends. */
+  readonly finished: Promise<StreamEnd>;
 
   constructor(
     private readonly bounds: { maxBatches: number; maxEvents: number },
     private readonly onEnd: (why: StreamEnd) => void,
-  ) {}
+  ) {
+    this.finished = new Promise((resolve) => (this.endedWith = resolve));
+  }
+
+  /**
+   * Called (synchronously, from `push`) whenever events arrive and no `next` waits for them.
+   * Setting it when events are already buffered calls it at once.
+   */
+  set onReadable(hook: (() => void) | null) {
+    this.readableHook = hook;
+    if (hook && this.head < this.batches.length) hook();
+  }
 
   /** Batches waiting, the one being read included. */
   get buffered(): number {
@@ -52,8 +71,13 @@ export class LiveStream<T> implements AsyncIterableIterator<T> {
     if (waiter) {
       this.waiter = null;
       waiter({ value: this.take(), done: false });
-    }
+    } else this.readableHook?.();
     return true;
+  }
+
+  /** The next buffered event, or undefined when none is (or the stream has ended). */
+  poll(): T | undefined {
+    return this.head < this.batches.length ? this.take() : undefined;
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -82,7 +106,10 @@ export class LiveStream<T> implements AsyncIterableIterator<T> {
     this.events = 0;
     const waiter = this.waiter;
     this.waiter = null;
+    this.readableHook = null;
     waiter?.({ value: undefined, done: true });
+    this.endedWith?.(why);
+    this.endedWith = null;
     this.onEnd(why);
   }
 

@@ -1,6 +1,7 @@
-// How a node wires the live path: a hub (Redis pub/sub when the node has a Redis URL, else
-// in-process), the ViewWriter's onWritten publishing to it, and graphql-ws on the main HTTP
-// server for nodes that serve queries. One call, one close.
+// How a node wires the live path: a hub (Redis pub/sub when the node has a Redis URL, its
+// connections opened like the node's own by src/sharding/redis/connect.ts; else in-process),
+// the ViewWriter's onWritten publishing to it, and graphql-ws on the main HTTP server for nodes
+// that serve queries. One call, one close; a running node exposes it as RunningNode.live.
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import type { WrittenTrace } from '../actors/viewWriter.ts';

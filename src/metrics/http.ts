@@ -30,5 +30,6 @@ export function countingSink(sink: IngestSink, metrics: Pick<NodeMetrics, 'spans
       await sink.accept(spans);
       metrics.spansAccepted(spans.length);
     },
+    refusal: sink.refusal?.bind(sink),
   };
 }

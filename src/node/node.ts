@@ -23,9 +23,10 @@ import { NodeMetrics } from '../metrics/nodeMetrics.ts';
 import { countingSink, metricsHandler } from '../metrics/http.ts';
 import { closeRedis, connectRedis } from '../sharding/redis/connect.ts';
 import { startProcessing } from '../sharding/processing.ts';
+import { openClusterView } from '../sharding/cluster.ts';
 import { startMainHttp, type Handler, type MainHttpServer } from './httpServer.ts';
 import { liveSchema } from '../live/schema.ts';
-import { wireLive } from '../live/wire.ts';
+import { wireLive, type LiveWiring } from '../live/wire.ts';
 
 export interface BoundPorts {
   http: number;
@@ -40,6 +41,8 @@ export interface RunningNode {
   ports: BoundPorts;
   log: SpanLog;
   store: ViewStore;
+  /** Live subscriptions: the hub, and the graphql-ws server on nodes with the query role. */
+  live: LiveWiring;
   /** Graceful stop: stop accepting, write open traces, close stores. */
   stop(): Promise<void>;
 }
@@ -108,11 +111,14 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
     const sink = countingSink(spanLogSink(log, groupByPartition), metrics);
     let clusterRoute: Handler | undefined;
 
+    const graphql = has('query')
+      ? buildGraphqlHttpHandler({ store, entities, defaultTenant: opts.tenantDefault, logger, queryTimeoutMs: opts.queryTimeoutMs, schema: liveSchema })
+      : undefined;
+    // Its gateway actor stops after the HTTP server (closers run in reverse), before the stores.
+    if (graphql) closers.push(async () => graphql.close());
     const http: MainHttpServer = await startMainHttp(opts.host, opts.httpPort, {
       isReady: () => ready,
-      graphql: has('query')
-        ? buildGraphqlHttpHandler({ store, entities, defaultTenant: opts.tenantDefault, logger, queryTimeoutMs: opts.queryTimeoutMs, schema: liveSchema })
-        : undefined,
+      graphql,
       importJaeger: has('ingest')
         ? buildJaegerImportHandler({ sink, defaultTenant: opts.tenantDefault, maxBodyBytes: opts.maxBodyBytes, logger })
         : undefined,
@@ -121,7 +127,7 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
         '/cluster': (req, res) => {
           if (clusterRoute) return clusterRoute(req, res);
           res.writeHead(404, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'this node does not run the process role' } }));
+          res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'this node is not in a cluster (no --redis)' } }));
         },
       },
     });
@@ -150,6 +156,10 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
       });
       clusterRoute = processing.cluster.clusterRoute;
       closers.push(() => processing.stop());
+    } else if (redis) {
+      const view = await openClusterView({ redis, nodeId, partitions: opts.partitions });
+      clusterRoute = view.clusterRoute;
+      closers.push(() => view.close());
     }
 
     let ports = { otlpGrpc: 0, otlpHttp: 0, zipkin: 0, jaegerGrpc: 0 };
@@ -176,6 +186,7 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
       ports: bound,
       log,
       store,
+      live,
       stop: async () => {
         ready = false;
         await closeAll();

@@ -59,6 +59,16 @@ export function httpMethod(span: SpanLike): string {
  * OTel parts, else the first valid relative URL among the keys, else ''.
  */
 export function httpRequestUrl(span: SpanLike): string {
+  // Enrichment asks for the same span's URL from several resolvers (protocol, path, query,
+  // host, backend, API name); a span is not changed once decoded, so its answer is kept.
+  let url = requestUrls.get(span);
+  if (url === undefined) requestUrls.set(span, (url = resolveRequestUrl(span)));
+  return url;
+}
+
+const requestUrls = new WeakMap<SpanLike, string>();
+
+function resolveRequestUrl(span: SpanLike): string {
   const attrs = span.attributes;
   let relative = '';
   for (let i = 0; i < HTTP_URL_KEYS.length; i++) {

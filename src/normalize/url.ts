@@ -7,6 +7,12 @@
 const RELATIVE_BASE = 'http://tessera.invalid';
 
 const SCHEME_PREFIX = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/;
+/**
+ * A URL without its scheme ("0.0.0.0:8081/route?x=1", as HotROD's Go client reports it): a
+ * host:port, an IPv4 address or localhost, then a path, query or nothing. A dotted name without
+ * a port ("v1.2/users") stays a relative path: it reads as one as often as as a host.
+ */
+const SCHEMELESS_AUTHORITY = /^(?:(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}|\d{1,3}(?:\.\d{1,3}){3}|localhost)(?=[/?#]|$)/;
 
 interface UrlParts {
   /** "scheme://host..." that parses. */
@@ -37,6 +43,10 @@ function partsOf(value: string): UrlParts | null {
 function parse(value: string): UrlParts | null {
   if (value === '') return null;
   const absolute = SCHEME_PREFIX.test(value);
+  if (!absolute) {
+    const authority = SCHEMELESS_AUTHORITY.exec(value);
+    if (authority !== null) return schemelessParts(value, authority[0]);
+  }
   let url: URL;
   try {
     // A value starting with "/" is a path even when it starts with "//".
@@ -48,6 +58,23 @@ function parse(value: string): UrlParts | null {
     absolute,
     scheme: absolute ? url.protocol.slice(0, -1) : '',
     host: absolute ? url.host : '',
+    path: stripTrailingSlashes(url.pathname === '' ? '/' : url.pathname),
+    query: url.search.length <= 1 ? '' : url.search.slice(1),
+  };
+}
+
+/** Host and port as written (no scheme, so no default port to drop); not absolute: no scheme to tell. */
+function schemelessParts(value: string, authority: string): UrlParts | null {
+  let url: URL;
+  try {
+    url = new URL(`http://${value}`);
+  } catch {
+    return null;
+  }
+  return {
+    absolute: false,
+    scheme: '',
+    host: authority.toLowerCase(),
     path: stripTrailingSlashes(url.pathname === '' ? '/' : url.pathname),
     query: url.search.length <= 1 ? '' : url.search.slice(1),
   };
@@ -80,7 +107,10 @@ export function queryOf(value: string): string {
   return partsOf(value)?.query ?? '';
 }
 
-/** The host[:port] of an absolute URL, or '' (default ports are omitted by the parser). */
+/**
+ * The host[:port] of an absolute URL (default ports are omitted by the parser) or of a
+ * scheme-less one ("0.0.0.0:8081/route"), or ''.
+ */
 export function authorityOf(value: string): string {
   return partsOf(value)?.host ?? '';
 }

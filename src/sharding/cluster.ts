@@ -58,3 +58,12 @@ export async function openOwnership(o: OwnershipSetupOptions): Promise<Ownership
     close: () => registry.close(),
   };
 }
+
+/**
+ * The cluster view alone, for a node that does not run the process role (ingest- or
+ * query-only): it holds no lease and is not a member, but operators may ask any node.
+ */
+export async function openClusterView(o: { redis: string | RedisClient; nodeId: string; partitions: number }): Promise<{ clusterRoute: ReturnType<typeof clusterHandler>; close(): Promise<void> }> {
+  const registry = await openRedisRegistry({ redis: o.redis });
+  return { clusterRoute: clusterHandler(registrySnapshot(registry, o.partitions, o.nodeId)), close: () => registry.close() };
+}

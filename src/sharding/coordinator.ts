@@ -255,8 +255,8 @@ export class ShardCoordinator implements OwnershipListener {
    * so the others start taking over at once. With `drainLog` (the in-process log, which dies
    * with the process) it then keeps reading and closing traces until the log holds nothing
    * unacknowledged, giving up only when no progress is made for `stallMs`. Without it (a
-   * durable log) it stops reading at once, writes the open traces it holds, and leaves the
-   * rest pending for the next owner. Leases are released last, after the writes.
+   * durable log) it stops reading at once, writes the open traces it holds (each partition
+   * for at most `stallMs`), and leaves the rest pending for the next owner to claim. Leases are released last, after the writes.
    */
   async stop({ drainLog, stallMs }: { drainLog: boolean; stallMs: number }): Promise<void> {
     await this.deps.ownership.leave();

@@ -106,6 +106,10 @@ export class LeasedOwnership implements PartitionOwnership {
     return false;
   }
 
+  tokenOf(partition: number): number | undefined {
+    return this.held.get(partition)?.lease.token;
+  }
+
   /** The lease held for a partition, if any (for the cluster view and tests). */
   leaseOf(partition: number): Lease | undefined {
     return this.held.get(partition)?.lease;

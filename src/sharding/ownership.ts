@@ -22,6 +22,11 @@ export interface PartitionFence {
    * registry. A false answer is counted as a fenced refusal on that path.
    */
   admit(partition: number, path: FencedPath): boolean;
+  /**
+   * The fencing token of the partition's lease, carried by each write so a shared store can
+   * refuse one made under a lease that has since passed on (ADR 010). Undefined when unfenced.
+   */
+  tokenOf?(partition: number): number | undefined;
 }
 
 export interface PartitionOwnership extends PartitionFence {

@@ -9,7 +9,7 @@ import { spawnViewWriter, type ViewWriterDeps } from '../actors/viewWriter.ts';
 import type { NodeMetrics } from '../metrics/nodeMetrics.ts';
 import type { SpanLog, ViewStore } from '../store/api.ts';
 import type { RedisClient } from '../store/redis/connection.ts';
-import { openOwnership, type OwnershipSetup } from './cluster.ts';
+import { DEFAULT_LEASE_TTL_MS, openOwnership, type OwnershipSetup } from './cluster.ts';
 import { ShardCoordinator } from './coordinator.ts';
 
 export interface ProcessingOptions {
@@ -43,7 +43,7 @@ export interface ProcessingDeps {
 export interface RunningProcessing {
   coordinator: ShardCoordinator;
   cluster: OwnershipSetup;
-  /** Drains (in-process log: until empty; Redis: open traces), hands partitions over, releases leases. */
+  /** Drains (in-process log: until empty; Redis: open traces, for at most min(2 s, ttl/5)), hands partitions over, releases leases. */
   stop(): Promise<void>;
 }
 
@@ -96,7 +96,12 @@ export async function startProcessing(deps: ProcessingDeps, o: ProcessingOptions
     coordinator,
     cluster,
     stop: async () => {
-      await coordinator.stop({ drainLog: o.redis === undefined, stallMs: 30_000 });
+      // In-process log: drain it all, or it dies with the process. Redis: what is not written
+      // within the bound stays pending for the next owner to claim, so a graceful leave hands
+      // over well within one lease TTL even when the store is slow (a leave must not be slower
+      // than a crash).
+      const stallMs = o.redis === undefined ? 30_000 : Math.min(2000, Math.floor((o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS) / 5));
+      await coordinator.stop({ drainLog: o.redis === undefined, stallMs });
       await shutDown();
     },
   };

@@ -66,6 +66,17 @@ export interface TraceRows {
   views: Record<string, ViewRow[]>;
 }
 
+/** A write's claim to a partition: the fencing token of the lease it was made under (ADR 010). */
+export interface WriteFence {
+  partition: number;
+  token: number;
+}
+
+export interface ReplaceOptions {
+  /** The partitions whose traces the write carries, with the tokens of their leases. */
+  fences?: readonly WriteFence[];
+}
+
 /**
  * The view store. Writes are idempotent replace-by-trace; reads are dialect-neutral
  * queries (see query.ts) that each adapter renders for its own SQL dialect.
@@ -73,14 +84,22 @@ export interface TraceRows {
 export interface ViewStore {
   /** Creates what is missing (tables, indexes). Safe to call on an existing store. */
   init(): Promise<void>;
-  /** Replaces every row of each given trace in every view, atomically per call. */
-  replaceTraces(traces: readonly TraceRows[]): Promise<void>;
+  /**
+   * Replaces every row of each given trace in every view, atomically per call. With `fences`
+   * (a cluster's shared store), the write commits only if no write has carried a higher token
+   * for any of those partitions, checked in the same transaction; otherwise it is refused
+   * (FENCED) and leaves nothing. A store only one node writes may accept and ignore them.
+   */
+  replaceTraces(traces: readonly TraceRows[], opts?: ReplaceOptions): Promise<void>;
   /** The stored spans of those traces already written, keyed by traceKeyString; one round trip. */
   storedSpans(keys: readonly TraceKey[]): Promise<Map<string, Span[]>>;
-  /** Runs a planned query, scoped to `q.tenant`. Rejects with BAD_QUERY for a plan it cannot run. */
-  query(q: ViewQuery): Promise<ViewQueryResult>;
+  /**
+   * Runs a planned query, scoped to `q.tenant`. Rejects with BAD_QUERY for a plan it cannot run,
+   * and with DEADLINE_EXCEEDED (the statement stopped, its connection free) once `opts.signal` aborts.
+   */
+  query(q: ViewQuery, opts?: QueryOptions): Promise<ViewQueryResult>;
   close(): Promise<void>;
 }
 
 export type { ViewQuery, ViewQueryResult } from './query.ts';
-import type { ViewQuery, ViewQueryResult } from './query.ts';
+import type { QueryOptions, ViewQuery, ViewQueryResult } from './query.ts';

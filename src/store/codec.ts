@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { TesseraError, invalid } from '../errors.ts';
 import type { Attributes, Span, SpanEvent, SpanKind, SpanLink, StatusCode } from '../model/span.ts';
+import { SharedStrings } from '../model/sharedStrings.ts';
 
 const PROTO_PATH = fileURLToPath(new URL('../../protos/tessera/spanlog.proto', import.meta.url));
 
@@ -196,6 +197,20 @@ class BatchEncoder {
 type Source = Pick<Span, 'tenant' | 'serviceName' | 'resource'>;
 
 /**
+ * A resource's content as a string key (sorted entries), remembered per object: every trace
+ * written gets its own batch, and the spans of a tracer's request share one resource object, so
+ * without the memo each batch sorted and serialized the same resource again (~3 µs a span).
+ * Resources are read-only once a receiver has built them (decodeSpanBatch freezes its own).
+ */
+const contentKeys = new WeakMap<Attributes, string>();
+
+function contentKeyOf(resource: Attributes): string {
+  let key = contentKeys.get(resource);
+  if (key === undefined) contentKeys.set(resource, (key = JSON.stringify(Object.entries(resource).sort())));
+  return key;
+}
+
+/**
  * The batch's distinct (tenant, service, resource) triples. Receivers share one resource
  * object between the spans of a tracer's request, so sources are found by object identity
  * first; the content key (sorted entries) is only built for a new object.
@@ -209,7 +224,7 @@ class SourceTable {
     let known = this.byObject.get(resource);
     if (known === undefined) this.byObject.set(resource, (known = []));
     for (const k of known) if (k.tenant === tenant && k.serviceName === serviceName) return k.index;
-    const key = JSON.stringify([tenant, serviceName, Object.entries(resource).sort()]);
+    const key = `${JSON.stringify([tenant, serviceName])}${contentKeyOf(resource)}`;
     let index = this.byContent.get(key);
     if (index === undefined) this.byContent.set(key, (index = this.list.push({ tenant, serviceName, resource }) - 1));
     known.push({ tenant, serviceName, index });
@@ -238,7 +253,7 @@ export function decodeSpanBatch(bytes: Uint8Array): Span[] {
     const spanBounds: number[] = [];
     while (r.pos < r.len) {
       const t = r.uint32();
-      if (t === BATCH.strings) strings.push(readString(r));
+      if (t === BATCH.strings) strings.push(readTableString(r));
       else if (t === BATCH.sources) rawSources.push(readSource(r, endOf(r)));
       else if (t === BATCH.spans) {
         const end = endOf(r);
@@ -373,6 +388,22 @@ function readText(r: Reader, encoding: 'utf8' | 'hex'): string {
   return text;
 }
 const readString = (r: Reader): string => readText(r, 'utf8');
+
+/**
+ * A string-table entry. A span-log entry holds one partition's share of a request (a handful of
+ * spans), so its table alone shares little: short strings also go through a process-wide table,
+ * and the spans a node holds in flight share their keys and common values across entries.
+ */
+const MAX_SHARED = 32;
+const sharedStrings = new SharedStrings();
+
+function readTableString(r: Reader): string {
+  const end = endOf(r);
+  const buf = r.buf as Buffer;
+  const text = end - r.pos > MAX_SHARED ? buf.toString('utf8', r.pos, end) : sharedStrings.get(buf, r.pos, end);
+  r.pos = end;
+  return text;
+}
 const readHex = (r: Reader): string => readText(r, 'hex');
 
 /** A two's-complement 64-bit little-endian integer as a number (exact up to 2^53). */

@@ -93,6 +93,12 @@ export interface ViewQueryResult {
   total?: number;
 }
 
+/** How a query runs (not what it asks). */
+export interface QueryOptions {
+  /** Aborted when the caller stops waiting (the gateway's per-query deadline): the store stops the statement. */
+  signal?: AbortSignal;
+}
+
 /** Selection aliases must be plain identifiers: adapters quote them, never escape them. */
 export const SELECTION_ALIAS = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 

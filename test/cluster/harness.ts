@@ -81,6 +81,7 @@ export function assertNothingLost(t: Test, out: LoadgenOutcome, info: string[] =
   t.equal(out.exitCode, EXIT_OK, `loss detector: ${JSON.stringify(summary)}${out.exitCode === EXIT_OK ? '' : ` ${info.slice(-3).join(' | ')}`}`);
   t.ok(v !== null && v.checked > 0, `${v?.checked ?? 0} acknowledged traces checked`);
   t.equal((v?.lost.length ?? -1) + (v?.split.length ?? -1) + (v?.incomplete.length ?? -1), 0, '0 lost, 0 split, 0 incomplete');
+  t.equal(v?.excess.length ?? -1, 0, '0 traces with duplicated spans');
 }
 
 /** A node's /metrics as name{labels} → value. */

@@ -50,3 +50,14 @@ t.test('a flood of unique free-text paths never takes a service past twice its b
 t.test('a bound below one is refused', async (t) => {
   t.throws(() => new ApiNameBound({ maxPerService: 0 }), RangeError);
 });
+
+t.test('past maxServices the least recently seen service is forgotten, and starts over', async (t) => {
+  const bound = new ApiNameBound({ maxPerService: 1, maxServices: 2 });
+  t.equal(bound.admit('acme', 'a', 'GET /a/x'), 'GET /a/x');
+  t.equal(bound.admit('acme', 'b', 'GET /b/x'), 'GET /b/x');
+  t.equal(bound.admit('acme', 'a', 'GET /a/y'), 'GET /a/{*}', 'a is full, and now the most recently seen');
+  t.equal(bound.admit('acme', 'c', 'GET /c/x'), 'GET /c/x', 'c takes the place of b');
+  t.equal(bound.size('acme', 'b'), 0, 'b was forgotten');
+  t.equal(bound.size('acme', 'a'), 2, 'a was kept');
+  t.equal(bound.admit('acme', 'b', 'GET /b/y'), 'GET /b/y', 'b starts over under its bound');
+});

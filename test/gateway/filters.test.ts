@@ -2,9 +2,8 @@
 // every expectation is computed from the fixture's spans, not copied from a run.
 import t from 'tap';
 import type { Span } from '../../src/model/span.ts';
-import { between, hotrodSpans, startGateway } from './fixture.ts';
+import { between, hotrodSpans, rowsOf, startGateway } from './fixture.ts';
 import { assembleTrace } from '../../src/trace/assemble.ts';
-import { traceRows } from '../../src/views/rows.ts';
 
 const hotrod = hotrodSpans();
 const startMs = Math.floor(Math.min(...hotrod.map((s) => s.startUs)) / 1000);
@@ -12,7 +11,7 @@ const B = between(startMs - 1800e3, startMs + 1800e3);
 const durMs = (s: Span) => Math.floor((s.endUs - s.startUs) / 1000);
 const median = [...hotrod].map(durMs).sort((a, b) => a - b)[hotrod.length >> 1];
 // Service and span names as the views hold them (SPAN.serviceName is the reported service).
-const rowOf = new Map(traceRows(assembleTrace(hotrod)).views.spanEventView.map((r) => [r.span_id, r]));
+const rowOf = new Map((await rowsOf(assembleTrace(hotrod))).views.spanEventView.map((r) => [r.span_id, r]));
 const svc = (s: Span) => String(rowOf.get(s.spanId)!.reported_service_name);
 const shown = (s: Span) => String(rowOf.get(s.spanId)!.display_span_name);
 
@@ -79,7 +78,7 @@ t.test('traces filter and order on their own attributes', async (t) => {
     (await gw.data(`{ traces(type: TRACE, ${B}, filterBy: [${filter}]) { results { id services: attribute(expression: {key: "services"}) } } }`)).traces.results;
   const withRoute = await ids(`{type: ATTRIBUTE, keyExpression: {key: "services"}, operator: EQUALS, value: "route"}`);
   t.same(withRoute.map((r: { id: string }) => r.id), [hotrod[0].traceId], 'a list attribute matches when one element does');
-  const services = traceRows(assembleTrace(hotrod)).views.rawTraceView[0].services as string[];
+  const services = (await rowsOf(assembleTrace(hotrod))).views.rawTraceView[0].services as string[];
   t.same([...withRoute[0].services].sort(), [...services].sort(), 'services come back as a list');
   const big = await ids(`{type: ATTRIBUTE, keyExpression: {key: "numSpans"}, operator: GREATER_THAN_OR_EQUAL_TO, value: ${hotrod.length}}`);
   t.equal(big.length, 2);

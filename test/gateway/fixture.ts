@@ -1,5 +1,5 @@
 // A GraphQL endpoint over a real DuckDB store for the gateway tests: the store is filled
-// through assembleTrace + traceRows (the write path's own functions) and served by
+// through assembleTrace + buildRowsOf (the write path's own functions) and served by
 // buildGraphqlHttpHandler on a loopback port. Everything started is torn down with the test.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,12 +12,17 @@ import type { Span } from '../../src/model/span.ts';
 import type { ViewStore } from '../../src/store/api.ts';
 import { openDuckDbViewStore } from '../../src/store/duckdb/viewStore.ts';
 import { assembleTrace } from '../../src/trace/assemble.ts';
-import { traceRows } from '../../src/views/rows.ts';
+import { buildRowsOf } from '../../src/views/rows.ts';
+import { createDefaultEnrichment } from '../../src/enrich/defaults.ts';
+import { MemoryEntityResolver } from '../../src/enrich/memoryResolver.ts';
 import { decodeJaegerUiJson } from '../../src/ingest/jaeger-ui-json.ts';
 import { buildGraphqlHttpHandler } from '../../src/gateway/http.ts';
 
 export const HOTROD_ID_64 = '383acc79e53b84da';
 export const HOTROD_ID = '0000000000000000383acc79e53b84da';
+
+/** A trace's view rows as a node writes them: the default enrichment over an in-memory resolver. */
+export const rowsOf = buildRowsOf(createDefaultEnrichment({ resolver: new MemoryEntityResolver() }));
 
 export function hotrodSpans(tenant = '__default'): Span[] {
   return decodeJaegerUiJson(readFileSync(new URL('../fixtures/hotrod-jaeger-ui.json', import.meta.url)), tenant);
@@ -36,7 +41,7 @@ export async function startGateway(t: Test, traces: Span[][], opts: { queryTimeo
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const store = await openDuckDbViewStore({ path: join(dir, 'views.duckdb') });
   t.teardown(() => store.close());
-  await store.replaceTraces(traces.map((spans) => traceRows(assembleTrace(spans))));
+  await store.replaceTraces(await Promise.all(traces.map((spans) => rowsOf(assembleTrace(spans)))));
 
   const handler = buildGraphqlHttpHandler({ store, defaultTenant: '__default', logger: pino({ level: 'silent' }), queryTimeoutMs: opts.queryTimeoutMs ?? 10_000 });
   t.teardown(() => handler.close());

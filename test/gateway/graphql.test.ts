@@ -2,10 +2,9 @@
 // row builder: the reference's trace-detail query (Q6), ID filters, tenants, the Apollo batch
 // form, GET and CORS.
 import t from 'tap';
-import { between, hotrodSpans, startGateway, HOTROD_ID, HOTROD_ID_64 } from './fixture.ts';
+import { between, hotrodSpans, rowsOf, startGateway, HOTROD_ID, HOTROD_ID_64 } from './fixture.ts';
 import { makeSpan, hexId } from '../helpers/spans.ts';
 import { assembleTrace } from '../../src/trace/assemble.ts';
-import { traceRows } from '../../src/views/rows.ts';
 
 const hotrod = hotrodSpans();
 const startMs = Math.floor(Math.min(...hotrod.map((s) => s.startUs)) / 1000);
@@ -31,7 +30,7 @@ t.test('Q6, batched in one POST, returns the trace and all its spans with typed 
   t.equal(spans.length, hotrod.length, 'every span of the trace');
   const byId = new Map(hotrod.map((s) => [s.spanId, s]));
   // Names as enrichment gives them (API names; leaf exits count for their caller's service).
-  const rowOf = new Map(traceRows(assembleTrace(hotrod)).views.spanEventView.map((r) => [r.span_id, r]));
+  const rowOf = new Map((await rowsOf(assembleTrace(hotrod))).views.spanEventView.map((r) => [r.span_id, r]));
   for (const r of spans) {
     const s = byId.get(r.id)!;
     t.ok(s, `span ${r.id} is one of the trace's`);

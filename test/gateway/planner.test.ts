@@ -52,7 +52,7 @@ t.test('which aggregations an attribute takes', async (t) => {
   t.notOk(allowed('API_TRACE', 'calls', 'SUM'), 'calls declares COUNT and AVGRATE only');
   t.ok(allowed('API_TRACE', 'calls', 'AVGRATE'));
   const scope = catalog.scope('SERVICE');
-  t.equal(codeOf(() => planMetric(catalog, scope, { key: 'name', aggregation: 'AVG' }, 'm0')), 'BAD_QUERY');
+  t.equal(codeOf(() => planMetric(catalog, scope, { key: 'name', aggregation: 'AVG' }, 'm0')), 'UNSUPPORTED_AGGREGATION');
   const p = planMetric(catalog, scope, { key: 'duration', aggregation: 'PERCENTILE' }, 'm0');
   t.same(p.aggregate, { as: 'm0', fn: 'percentile', ref: { column: 'duration_millis' }, percentile: 99 }, 'percentile without a size is p99');
   const rate = planMetric(catalog, scope, { key: 'numCalls', aggregation: 'AVGRATE', size: 1, units: 'MINUTES' }, 'm1');
@@ -68,8 +68,8 @@ t.test('API_TRACE carries its implicit filters; a time range must run forwards',
     { op: 'neq', ref: { column: 'api_id' }, value: null },
     { op: 'neq', ref: { column: 'api_id' }, value: '' },
   ]);
-  t.equal(codeOf(() => timeRangeOf({ startTime: 5, endTime: 5 })), 'BAD_QUERY');
-  t.equal(codeOf(() => timeRangeOf({ startTime: 6, endTime: 5 })), 'BAD_QUERY');
+  t.equal(codeOf(() => timeRangeOf({ startTime: 5, endTime: 5 })), 'BAD_TIME_RANGE');
+  t.equal(codeOf(() => timeRangeOf({ startTime: 6, endTime: 5 })), 'BAD_TIME_RANGE');
   t.equal(codeOf(() => timeRangeOf(null)), 'BAD_QUERY');
   t.same(filterPredicate(catalog, catalog.scope('SPAN'), { type: 'ATTRIBUTE', keyExpression: { key: 'spanTags' }, operator: 'CONTAINS_KEY_LIKE', value: ['^http\\.'] }), { op: 'containsKeyLike', column: 'tags', pattern: '^http\\.' });
 });

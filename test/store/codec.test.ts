@@ -116,6 +116,22 @@ t.test('each span keeps its own tenant, service and resource in a batch that ded
   t.ok(Object.isFrozen(decoded[0].resource), 'the shared resource is frozen');
 });
 
+
+t.test('resources seen by an earlier batch dedup the same way in the next one', async (t) => {
+  // The content key of a resource object is remembered across batches (one blob per trace).
+  const shared = { 'service.name': 'a', zone: 'eu' };
+  const other = { 'service.name': 'a', zone: 'us' };
+  encodeSpanBatch([span({ resource: shared }), span({ resource: other })]);
+  const spans = [
+    span({ serviceName: 'a', resource: other }),
+    span({ serviceName: 'a', resource: { zone: 'us', 'service.name': 'a' } }),
+    span({ serviceName: 'a', resource: shared }),
+    span({ serviceName: 'b', resource: shared }),
+  ];
+  const wire = SpanBatch.toObject(SpanBatch.decode(encodeSpanBatch(spans))) as { sources: unknown[] };
+  t.equal(wire.sources.length, 3, 'equal content shares a source, different content or service does not');
+  t.same(roundTrip(spans), spans);
+});
 t.test('the encoding is what protobufjs reads from spanlog.proto, and the other way round', async (t) => {
   const spans = sampleSpans(50, { seed: 11 });
   const wire = SpanBatch.toObject(SpanBatch.decode(encodeSpanBatch(spans)), { longs: Number, bytes: String }) as {

@@ -8,9 +8,12 @@ import { renderQuery } from '../../src/store/duckdb/sql.ts';
 import { openDuckDbViewStore } from '../../src/store/duckdb/viewStore.ts';
 import type { ViewQuery } from '../../src/store/query.ts';
 import { assembleTrace } from '../../src/trace/assemble.ts';
-import { traceRows } from '../../src/views/rows.ts';
+import { buildRowsOf } from '../../src/views/rows.ts';
+import { createDefaultEnrichment } from '../../src/enrich/defaults.ts';
+import { MemoryEntityResolver } from '../../src/enrich/memoryResolver.ts';
 import { makeSpan, hexId } from '../helpers/spans.ts';
 
+const rowsOf = buildRowsOf(createDefaultEnrichment({ resolver: new MemoryEntityResolver() }));
 const HOSTILE = [`x'; DROP TABLE "spanEventView"; --`, `a"b`, `back\\slash`, `%_? :p`, `ünï "code" '`];
 
 t.test('values never appear in the SQL text, only as parameters', async (t) => {
@@ -44,7 +47,7 @@ t.test('hostile values and map keys match exactly in a real store', async (t) =>
   const spans = HOSTILE.map((v, i) =>
     makeSpan({ tenant: v, traceId: 'c3'.repeat(16), spanId: hexId(i + 1), serviceName: v, attributes: { [v]: v, plain: 'p' } }),
   );
-  await store.replaceTraces(spans.map((s) => traceRows(assembleTrace([s]))));
+  await store.replaceTraces(await Promise.all(spans.map((s) => rowsOf(assembleTrace([s])))));
   for (const [i, v] of HOSTILE.entries()) {
     const r = await store.query({
       view: 'spanEventView', tenant: v, limit: 10, withTotal: true,
@@ -88,7 +91,7 @@ t.test('aggregates, groups, time buckets and totals agree with the rows', async 
     startUs: 1_700_000_000_000_000 + i * 60_000_000, endUs: 1_700_000_000_000_000 + i * 60_000_000 + (i + 1) * 1000,
     attributes: i % 3 === 2 ? {} : { 'http.method': i % 2 ? 'GET' : 'POST' },
   }));
-  await store.replaceTraces(spans.map((s) => traceRows(assembleTrace([s]))));
+  await store.replaceTraces(await Promise.all(spans.map((s) => rowsOf(assembleTrace([s])))));
   const r = await store.query({
     view: 'spanEventView', tenant: 'acme', select: [], where: [], withTotal: true, limit: 10,
     groupBy: [{ as: 'svc', ref: { column: 'service_name' } }],
@@ -122,4 +125,21 @@ t.test('aggregates, groups, time buckets and totals agree with the rows', async 
   t.same(buckets.rows, [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([b, n]) => ({ b, n })), 'ten-minute buckets; NOT keeps rows where the key is missing');
   const like = await store.query({ view: 'spanEventView', tenant: 'acme', select: [], where: [{ op: 'containsKeyLike', column: 'tags', pattern: '^http\\.' }], aggregates: [{ as: 'n', fn: 'count' }], limit: 1 });
   t.same(like.rows, [{ n: spans.filter((s) => 'http.method' in s.attributes).length }], 'a map key matching a regular expression');
+});
+
+t.test('a trace-id lookup is a rowid semi-join (so the ART index serves it beside the tenant filter) and finds the same rows', async (t) => {
+  const q: ViewQuery = {
+    view: 'spanEventView', tenant: 'acme', limit: 10, select: [{ as: 'id', ref: { column: 'span_id' } }],
+    where: [{ op: 'eq', ref: { column: 'trace_id' }, value: 'ab'.repeat(16) }],
+  };
+  t.match(renderQuery(q).sql, /rowid IN \(SELECT rowid FROM "spanEventView" WHERE "trace_id" = \$\d+\)/);
+  t.notMatch(renderQuery({ ...q, where: [{ op: 'eq', ref: { column: 'span_id' }, value: 'x' }] }).sql, /rowid/, 'other columns are plain filters');
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-sql-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await openDuckDbViewStore({ path: join(dir, 'v.duckdb'), rollups: false });
+  t.teardown(() => store.close());
+  const traces = ['acme', 'other'].flatMap((tenant) => [1, 2].map((n) => [makeSpan({ tenant, traceId: hexId(n, 32), spanId: hexId(n * 10 + (tenant === 'acme' ? 1 : 2)), serviceName: 'svc' })]));
+  await store.replaceTraces(await Promise.all(traces.map((spans) => rowsOf(assembleTrace(spans)))));
+  const found = await store.query({ ...q, where: [{ op: 'in', ref: { column: 'trace_id' }, values: [hexId(1, 32), hexId(3, 32)] }] });
+  t.same(found.rows.map((r) => r.id), [hexId(11)], "only the named trace's span, of this tenant");
 });

@@ -45,38 +45,46 @@ export function createApiEntityEnricher(bound: ApiNameBound): Enricher {
     enrich(ctx) {
       const { trace } = ctx;
       const { serviceId, serviceName, protocol, apiId, apiName, apiNameSource } = trace.enriched;
+      const nodes = trace.apiNodes;
       const requests: EntityRequest[] = [];
-      const nodesByKey = new Map<string, number[]>();
       const sources: ApiNameSource[] = [];
-      trace.apiNodes.forEach((node, k) => {
-        const e = node.entry;
-        if (e === -1 || serviceId[e] === '') return;
+      /** Per service id, API name → index of its request: nodes of one API share one entity. */
+      const byService = new Map<string, Map<string, number>>();
+      /** The request of each node; -1 when the node has no API. */
+      const requestOf = new Int32Array(nodes.length).fill(-1);
+      for (let k = 0; k < nodes.length; k++) {
+        const e = nodes[k].entry;
+        if (e === -1 || serviceId[e] === '') continue;
         const candidate = apiNameOf(trace.spans[e], protocol[e]);
         const name = bound.admit(trace.tenant, serviceId[e], candidate.name);
-        const source: ApiNameSource = name === candidate.name ? candidate.source : 'bound';
-        const key = `${serviceId[e]}\u0000${name}`;
-        const known = nodesByKey.get(key);
+        let names = byService.get(serviceId[e]);
+        if (names === undefined) byService.set(serviceId[e], (names = new Map()));
+        const known = names.get(name);
         if (known !== undefined) {
-          known.push(k);
-          return;
+          requestOf[k] = known;
+          continue;
         }
-        nodesByKey.set(key, [k]);
+        const source: ApiNameSource = name === candidate.name ? candidate.source : 'bound';
+        requestOf[k] = requests.length;
+        names.set(name, requests.length);
         sources.push(source);
         const api = { name, source, method: candidate.method };
         requests.push(apiRequest(trace.tenant, { id: serviceId[e], name: serviceName[e] }, api, trace.spans[e].startUs));
-      });
-      const groups = [...nodesByKey.values()];
+      }
+      if (requests.length === 0) return;
       return andThen(resolveMany(ctx.resolver, requests), (entities) => {
-        entities.forEach((entity, g) => {
-          ctx.addEntity(entity);
-          for (const k of groups[g]) {
-            for (const i of trace.apiNodes[k].spans) {
-              apiId[i] = entity.id;
-              apiName[i] = entity.name;
-              apiNameSource[i] = sources[g];
-            }
+        for (const entity of entities) ctx.addEntity(entity);
+        for (let k = 0; k < nodes.length; k++) {
+          const r = requestOf[k];
+          if (r === -1) continue;
+          const { id, name } = entities[r];
+          const source = sources[r];
+          for (const i of nodes[k].spans) {
+            apiId[i] = id;
+            apiName[i] = name;
+            apiNameSource[i] = source;
           }
-        });
+        }
       });
     },
   };

@@ -94,6 +94,11 @@ function knownServices(ctx: EnrichmentContext, names: Set<string>): MaybePromise
   });
 }
 
+function isKnownService(names: readonly string[], services: ReadonlySet<string>): boolean {
+  for (const n of names) if (services.has(n)) return true;
+  return false;
+}
+
 export function createBackendEntityEnricher(options: BackendEntityOptions = {}): Enricher {
   return {
     name: 'BackendEntity',
@@ -102,12 +107,16 @@ export function createBackendEntityEnricher(options: BackendEntityOptions = {}):
       const { trace } = ctx;
       const found = candidates(ctx, options);
       if (found.length === 0) return;
-      const names = new Set(found.flatMap((f) => f.serviceNames));
+      const names = new Set<string>();
+      for (const f of found) for (const n of f.serviceNames) names.add(n);
       return andThen(knownServices(ctx, names), (services) => {
-        const kept = found.filter((f) => !f.serviceNames.some((n) => services.has(n)));
+        const kept: Found[] = [];
+        for (const f of found) if (!isKnownService(f.serviceNames, services)) kept.push(f);
         const keys = new Map<string, number>();
         const requests: EntityRequest[] = [];
-        const requestOf = kept.map((f) => {
+        const requestOf = new Int32Array(kept.length);
+        for (let j = 0; j < kept.length; j++) {
+          const f = kept[j];
           const key = `${f.candidate.protocol}\u0000${f.host}\u0000${f.port}`;
           let k = keys.get(key);
           if (k === undefined) {
@@ -115,12 +124,13 @@ export function createBackendEntityEnricher(options: BackendEntityOptions = {}):
             keys.set(key, k);
             requests.push(backendRequest(trace.tenant, f, trace.spans[f.span].startUs));
           }
-          return k;
-        });
+          requestOf[j] = k;
+        }
         return andThen(resolveMany(ctx.resolver, requests), (entities) => {
           const { backend } = trace.enriched;
           for (const entity of entities) ctx.addEntity(entity);
-          kept.forEach((f, j) => {
+          for (let j = 0; j < kept.length; j++) {
+            const f = kept[j];
             const entity = entities[requestOf[j]];
             backend[f.span] = {
               id: entity.id,
@@ -132,7 +142,7 @@ export function createBackendEntityEnricher(options: BackendEntityOptions = {}):
               operation: f.candidate.operation,
               destination: f.candidate.destination,
             };
-          });
+          }
         });
       });
     },

@@ -1,5 +1,5 @@
 // DefaultServiceEntityEnricher: the SERVICE entity of each span. A leaf exit span belongs to the
-// first ancestor that is not an API exit and is in another service: in HotROD, the `mysql` and
+// first ancestor that is not an API exit (nor an exit of its own name): in HotROD, the `mysql` and
 // `redis` client spans are the customer's and the driver's calls, and their own "service" names
 // become backends instead. A leaf exit with no such ancestor whose `peer.service` is its own
 // service gets no service, so only a backend is made of it.
@@ -16,10 +16,13 @@ export function attributedServiceName(trace: EnrichedTrace, i: number, names: re
   if (own === '') return '';
   if (trace.enriched.spanType[i] !== 'EXIT' || trace.children[i].length > 0) return own;
   const { parent } = trace;
-  const boundary = trace.enriched.apiBoundary;
+  const { apiBoundary: boundary, spanType } = trace.enriched;
   let p = parent[i];
+  // Skipped: API exits, and exit spans of the leaf's own name (HotROD's redis client wrapping
+  // its GET). An entry or internal span of the same name stops the walk: that is the service
+  // making the call (an auto-instrumented redis call inside `users`, which `shop` called).
   // Ancestors come earlier in breadth-first order, so names[p] is already decided.
-  while (p !== -1 && (boundary[p] === 'EXIT' || names[p] === own || names[p] === '')) p = parent[p];
+  while (p !== -1 && (boundary[p] === 'EXIT' || names[p] === '' || (names[p] === own && spanType[p] === 'EXIT'))) p = parent[p];
   if (p !== -1) return names[p];
   return trace.spans[i].attributes['peer.service'] === own ? '' : own;
 }

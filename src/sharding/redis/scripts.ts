@@ -42,12 +42,17 @@ return 1
 
 /**
  * KEYS: lease, fence counter. ARGV: owner, ttl ms. Takes a free lease with the next token:
- * {1, token}; a held one is left alone: {0, "owner token", ms left}.
+ * {1, token}; a held one is left alone: {0, "owner token", ms left}. The token is above the
+ * counter and at least the Redis clock in ms, so a Redis that lost its counter (no AOF, or the
+ * last second of appendfsync everysec) still hands out tokens above every one the PostgreSQL
+ * write fence has seen (ADR 010): the counter may be lost, time does not go back.
  */
 export const ACQUIRE = new LuaScript(`
 local cur = redis.call('GET', KEYS[1])
 if cur then return {0, cur, redis.call('PTTL', KEYS[1])} end
-local token = redis.call('INCR', KEYS[2])
+${NOW_MS}
+local token = string.format('%.0f', math.max((tonumber(redis.call('GET', KEYS[2])) or 0) + 1, now))
+redis.call('SET', KEYS[2], token)
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. token, 'PX', ARGV[2])
 return {1, token}
 `);

@@ -228,8 +228,24 @@ const checkAlias = (as: string, types: Map<string, ColumnType>): void => {
 };
 
 /** WHERE (tenant first) and the group keys' SQL, rendered into `r`. */
+/**
+ * A point lookup on an indexed column (a trace id) as a semi-join on rowid. DuckDB only uses
+ * the ART index when the lookup is the scan's one filter: beside the tenant (and time) filters
+ * it scans the column instead (10 M spans: ~2 ms for rawTraceView against 16–38 ms, measured
+ * 2026-11-25). The rows are the same: rowid names a row of this table in this query.
+ */
+function lookupPredicate(r: Renderer, p: Predicate): string | undefined {
+  if (p.op === 'eq') {
+    if (p.value === null) return undefined;
+  } else if (p.op === 'in') {
+    if (p.values.length === 0 || p.values.length > 16 || p.values.includes(null)) return undefined;
+  } else return undefined;
+  if (p.ref.key !== undefined || !r.view.lookupColumns.includes(p.ref.column)) return undefined;
+  return `rowid IN (SELECT rowid FROM ${quoteIdent(r.view.name)} WHERE ${r.predicate(p)})`;
+}
+
 function whereAndKeys(r: Renderer, q: ViewQuery, aggregate: boolean): { where: string; keys: { as: string; sql: string; type: ColumnType }[] } {
-  const where = [`${quoteIdent(r.view.tenantColumn)} = ${r.param(q.tenant)}`, ...q.where.map((p) => r.predicate(p))].join(' AND ');
+  const where = [`${quoteIdent(r.view.tenantColumn)} = ${r.param(q.tenant)}`, ...q.where.map((p) => lookupPredicate(r, p) ?? r.predicate(p))].join(' AND ');
   const keys = (aggregate ? (q.groupBy ?? []) : q.select).map((s) => ({ as: s.as, ...r.ref(s.ref) }));
   if (q.bucket) {
     const b = q.bucket;

@@ -7,10 +7,12 @@ import { TesseraError, asTesseraError } from '../../errors.ts';
 import type { Span } from '../../model/span.ts';
 import { decodeSpanBatch } from '../codec.ts';
 import { traceKeyString, type TraceKey, type TraceRows, type ViewRow, type ViewStore } from '../api.ts';
-import type { ViewQuery, ViewQueryResult } from '../query.ts';
+import type { QueryOptions, ViewQuery, ViewQueryResult } from '../query.ts';
 import { VIEWS, rawTraceView, type ViewDef } from '../../views/schema.ts';
 import { createViewStatements, duckDbType, quoteIdent } from './ddl.ts';
 import { fromDuckDb, rowsAppender, type StoredLayout } from './convert.ts';
+import { ROLLUP_MINUTE_MS, ROLLUP_SOURCES, planRollup, type RollupPlan } from '../../views/rollups.ts';
+import { ROLLED_MINUTES_TABLE, buildRollupStatements, finishRollup, invalidateStatements, renderRollupQuery, rollupParts, rollupTableStatements, storedMinutesSql } from './rollups.ts';
 import { renderQuery } from './sql.ts';
 
 export interface DuckDbViewStoreOptions {
@@ -31,6 +33,18 @@ export interface DuckDbViewStoreOptions {
    * price: up to that much WAL replayed at start, and held in memory until a checkpoint.
    */
   checkpointThreshold?: string;
+  /**
+   * Per-minute metric rollups (ADR 011): every `everyMs` (default 60 000) the minutes that
+   * ended `closedAfterMs` ago (default 600 000) or earlier, back to `lookbackMs` (default one
+   * day), are rolled up; `false` rolls up only when `rollUp` is called.
+   */
+  rollups?: { everyMs?: number; closedAfterMs?: number; lookbackMs?: number } | false;
+}
+
+/** The DuckDB view store, and rolling up closed minutes on demand (bench, tests). */
+export interface DuckDbViewStore extends ViewStore {
+  /** Rolls up the whole minutes in [fromMs, toMs) not rolled up yet, for every tenant. */
+  rollUp(range: { fromMs: number; toMs: number }): Promise<void>;
 }
 
 /** A FIFO pool of connections: each runs one statement at a time. */
@@ -81,7 +95,7 @@ function inList(column: string, values: readonly string[], from: number): { sql:
 }
 
 /** Opens (and creates when missing) the store; ready to use when it resolves. */
-export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise<ViewStore> {
+export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise<DuckDbViewStore> {
   const owned = opts.instance === undefined;
   const instance = opts.instance ?? (await DuckDBInstance.create(opts.path));
   const writer = await instance.connect();
@@ -92,6 +106,9 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
   // Writes are serialized: one transaction at a time on the writer connection.
   let writeChain: Promise<unknown> = Promise.resolve();
   let closed = false;
+  // Rolled-up minutes by source view, as the rollup tables hold them (this process is the only writer).
+  const rolled = new Map<string, Set<number>>(ROLLUP_SOURCES.map((src) => [src.view, new Set<number>()]));
+  let rollupTimer: NodeJS.Timeout | undefined;
 
   const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
     const run = writeChain.then(fn, fn);
@@ -112,6 +129,54 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
       appenders.set(view.name, rowsAppender(view, await addMissingColumns(writer, view)));
     }
     appendRows = appenders;
+    for (const sql of rollupTableStatements()) await writer.run(sql);
+    const marks = await writer.runAndReadAll(`SELECT view_name, minute_ms FROM ${ROLLED_MINUTES_TABLE}`);
+    for (const [view, minute] of marks.getRows()) rolled.get(String(view))?.add(Number(minute));
+  }
+
+  /**
+   * Inside a write's transaction: forgets the rolled-up minutes that the new rows, or the stored
+   * rows about to be replaced, fall in (so a late span never counts twice). Nothing to do, and no
+   * statement run, while no minute those rows touch is rolled up.
+   */
+  async function invalidateRollups(traces: readonly TraceRows[], present: Set<string>): Promise<Map<string, number[]>> {
+    const dropped = new Map<string, number[]>();
+    for (const source of ROLLUP_SOURCES) {
+      const marks = rolled.get(source.view)!;
+      if (marks.size === 0) continue;
+      const touched = new Set<number>();
+      for (const t of traces) {
+        for (const row of t.views[source.view] ?? []) touched.add(Math.floor(Number(row[source.timeColumn]) / ROLLUP_MINUTE_MS) * ROLLUP_MINUTE_MS);
+      }
+      const replaced = traces.filter((t) => present.has(traceKeyString(t.key)));
+      for (const [tenant, group] of groupByTenant(replaced)) {
+        const found = await writer.runAndReadAll(storedMinutesSql(source, group.length), [tenant, ...group]);
+        for (const [m] of found.getRows()) touched.add(Number(m));
+      }
+      const minutes = [...touched].filter((m) => marks.has(m));
+      if (minutes.length === 0) continue;
+      for (const stmt of invalidateStatements(source.view, minutes)) await writer.run(stmt.sql, stmt.params);
+      dropped.set(source.view, minutes);
+    }
+    return dropped;
+  }
+
+  async function rollUp(range: { fromMs: number; toMs: number }): Promise<void> {
+    assertOpen();
+    const fromMs = Math.ceil(range.fromMs / ROLLUP_MINUTE_MS) * ROLLUP_MINUTE_MS;
+    const toMs = Math.floor(range.toMs / ROLLUP_MINUTE_MS) * ROLLUP_MINUTE_MS;
+    if (fromMs >= toMs) return;
+    await serialized(async () => {
+      await writer.run('BEGIN TRANSACTION');
+      try {
+        for (const source of ROLLUP_SOURCES) for (const stmt of buildRollupStatements(source, fromMs, toMs)) await writer.run(stmt.sql, stmt.params);
+        await writer.run('COMMIT');
+      } catch (err) {
+        await writer.run('ROLLBACK').catch(() => undefined);
+        throw asTesseraError(err);
+      }
+      for (const source of ROLLUP_SOURCES) for (let m = fromMs; m < toMs; m += ROLLUP_MINUTE_MS) rolled.get(source.view)!.add(m);
+    });
   }
 
   /** Which of these traces have rows already (their rawTraceView row), as key strings. */
@@ -154,6 +219,7 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
         const keys = traces.map((t) => t.key);
         const unmarked = traces.some((t) => (t.views[rawTraceView.name]?.length ?? 0) !== 1);
         const present = unmarked ? new Set(keys.map(traceKeyString)) : await existing(writer, keys);
+        const dropped = await invalidateRollups(traces, present);
         if (present.size > 0) await deleteTraces(keys.filter((k) => present.has(traceKeyString(k))));
         for (const view of VIEWS) {
           const rows = traces.flatMap((t) => t.views[view.name] ?? []);
@@ -166,6 +232,7 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
           }
         }
         await writer.run('COMMIT');
+        for (const [view, minutes] of dropped) for (const m of minutes) rolled.get(view)!.delete(m);
       } catch (err) {
         await writer.run('ROLLBACK').catch(() => undefined);
         throw asTesseraError(err);
@@ -189,29 +256,51 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
     return out;
   }
 
-  async function query(q: ViewQuery): Promise<ViewQueryResult> {
+  async function query(q: ViewQuery, opts: QueryOptions = {}): Promise<ViewQueryResult> {
     assertOpen();
-    const rendered = renderQuery(q);
+    const rollup = rollupRendering(q);
+    const rendered = rollup ? undefined : renderQuery(q);
+    const { signal } = opts;
     try {
       return await pool.use(async (c) => {
-        const reader = await c.runAndReadAll(rendered.sql, rendered.params);
-        const rows = reader.getRowObjectsJS().map((raw) => {
-          const row: Record<string, unknown> = {};
-          for (const [as, type] of rendered.types) row[as] = fromDuckDb(type, raw[as]);
-          return row;
-        });
-        if (!rendered.count) return { rows };
-        const counted = await c.runAndReadAll(rendered.count.sql, rendered.count.params);
-        return { rows, total: Number(counted.getRows()[0][0]) };
+        // A caller that stopped waiting gets its statement interrupted, and the connection back.
+        if (signal?.aborted) throw stopped();
+        const interrupt = () => c.interrupt();
+        signal?.addEventListener('abort', interrupt, { once: true });
+        try {
+          if (rollup) return finishRollup(rollup.plan, (await c.runAndReadAll(rollup.sql, rollup.params)).getRowObjectsJS());
+          if (!rendered) throw new TesseraError('INTERNAL', 'no rendering of the query');
+          const reader = await c.runAndReadAll(rendered.sql, rendered.params);
+          const rows = reader.getRowObjectsJS().map((raw) => {
+            const row: Record<string, unknown> = {};
+            for (const [as, type] of rendered.types) row[as] = fromDuckDb(type, raw[as]);
+            return row;
+          });
+          if (!rendered.count) return { rows };
+          if (signal?.aborted) throw stopped();
+          const counted = await c.runAndReadAll(rendered.count.sql, rendered.count.params);
+          return { rows, total: Number(counted.getRows()[0][0]) };
+        } finally {
+          signal?.removeEventListener('abort', interrupt);
+        }
       });
     } catch (err) {
-      throw queryError(err);
+      throw signal?.aborted ? stopped(err) : queryError(err);
     }
+  }
+
+  /** The rollup's rendering of `q` when it can answer it and holds a whole minute of its range. */
+  function rollupRendering(q: ViewQuery): (ReturnType<typeof renderRollupQuery> & { plan: RollupPlan }) | undefined {
+    const plan = planRollup(q);
+    if (!plan) return undefined;
+    const parts = rollupParts(plan.fromMs, plan.toMs, rolled.get(plan.source.view)!);
+    return parts && { ...renderRollupQuery(plan, parts), plan };
   }
 
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
+    if (rollupTimer) clearInterval(rollupTimer);
     await writeChain;
     await pool.drain();
     for (const c of [writer, ...readers]) c.closeSync();
@@ -225,7 +314,22 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
     if (owned) instance.closeSync();
     throw asTesseraError(err);
   }
-  return { init, replaceTraces, storedSpans, query, close };
+  if (opts.rollups !== false) {
+    const { everyMs = 60_000, closedAfterMs = 600_000, lookbackMs = 86_400_000 } = opts.rollups ?? {};
+    rollupTimer = setInterval(() => {
+      const now = Date.now();
+      rollUp({ fromMs: now - lookbackMs, toMs: now - closedAfterMs }).catch(() => undefined);
+    }, everyMs);
+    rollupTimer.unref();
+  }
+  return { init, replaceTraces, storedSpans, query, close, rollUp };
+}
+
+/** Trace ids by tenant. */
+function groupByTenant(traces: readonly TraceRows[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const t of traces) out.set(t.key.tenant, [...(out.get(t.key.tenant) ?? []), t.key.traceId]);
+  return out;
 }
 
 /**
@@ -249,6 +353,9 @@ async function addMissingColumns(conn: DuckDBConnection, view: ViewDef): Promise
   }
   return { order, text };
 }
+
+const stopped = (cause?: unknown): TesseraError =>
+  new TesseraError('DEADLINE_EXCEEDED', 'the query was stopped: its caller stopped waiting', cause === undefined ? {} : { cause });
 
 /** DuckDB's complaints about a bad pattern or value are the caller's mistake, not ours. */
 function queryError(err: unknown): TesseraError {

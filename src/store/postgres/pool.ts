@@ -20,6 +20,12 @@ export interface PgPoolOptions {
   statementTimeoutMs?: number;
   /** Close idle connections after this long (default 30 000). */
   idleTimeoutMs?: number;
+  /**
+   * PostgreSQL ends a session left idle inside a transaction this long (default 10 000). A view
+   * write holds its partitions' fence rows locked until commit: a writer paused mid-transaction
+   * (SIGSTOP, a stalled host) would otherwise block the partitions' new owners until it woke.
+   */
+  idleInTransactionTimeoutMs?: number;
   /** Where failures of idle connections are logged (an unhandled one would end the process). */
   logger?: Logger;
 }
@@ -32,6 +38,7 @@ export function createPgPool(opts: PgPoolOptions): PgPool {
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     statement_timeout: opts.statementTimeoutMs ?? 30_000,
     idleTimeoutMillis: opts.idleTimeoutMs ?? 30_000,
+    idle_in_transaction_session_timeout: opts.idleInTransactionTimeoutMs ?? 10_000,
   });
   pool.on('error', (err) => opts.logger?.warn({ err }, 'an idle PostgreSQL connection failed'));
   return pool;
@@ -41,7 +48,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTF
 
 /**
  * A pg failure as a coded error: unreachable or restarting server, dropped connections and
- * serialization conflicts are UNAVAILABLE (retryable); a statement timeout is DEADLINE_EXCEEDED;
+ * serialization conflicts and a session ended for idling in a transaction (25P03) are
+ * UNAVAILABLE (retryable); a statement timeout is DEADLINE_EXCEEDED;
  * bad credentials or a missing database are CONFIG; anything else INTERNAL.
  */
 export function pgError(err: unknown, what: string): TesseraError {
@@ -50,15 +58,31 @@ export function pgError(err: unknown, what: string): TesseraError {
   const code = typeof e?.code === 'string' ? e.code : '';
   const message = `${what}: ${typeof e?.message === 'string' ? e.message : String(err)}`;
   const coded = (c: ConstructorParameters<typeof TesseraError>[0]) => new TesseraError(c, message, { cause: err, ...(c === 'UNAVAILABLE' ? { retryAfterSec: 1 } : {}) });
-  if (NETWORK_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300', '40001', '40P01'].includes(code)) {
+  if (NETWORK_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300', '40001', '40P01', '25P03'].includes(code)) {
     return coded('UNAVAILABLE');
   }
   if (code === '57014') return coded('DEADLINE_EXCEEDED');
   if (code.startsWith('28') || code === '3D000') return coded('CONFIG');
-  if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(String(e?.message))) {
+  // A database closed to connections (ALLOW_CONNECTIONS false, 55000) is as good as down for us.
+  if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|is not currently accepting connections/i.test(String(e?.message))) {
     return coded('UNAVAILABLE');
   }
   return coded('INTERNAL');
+}
+
+/**
+ * Listens for errors on a checked-out client until `stop()`. pg-pool removes its own listener
+ * while a client is checked out, so a connection the server ends between two statements of a
+ * transaction (pg_terminate_backend, a restart) would emit an unhandled 'error' and end the
+ * process. The error is kept: the next statement fails anyway, and the client is discarded.
+ */
+export function watchCheckedOut(client: pg.PoolClient): { error(): Error | undefined; stop(): void } {
+  let first: Error | undefined;
+  const onError = (err: Error): void => {
+    first ??= err;
+  };
+  client.on('error', onError);
+  return { error: () => first, stop: () => client.removeListener('error', onError) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -90,6 +114,7 @@ export async function migrate(pool: PgPool, component: string, migrations: reado
     throw pgError(err, `connecting to PostgreSQL to migrate ${component}`);
   }
   let failure: Error | undefined;
+  const watch = watchCheckedOut(client);
   try {
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
@@ -115,7 +140,8 @@ export async function migrate(pool: PgPool, component: string, migrations: reado
     await client.query('ROLLBACK').catch(() => undefined);
     throw pgError(err, `migrating the ${component} schema`);
   } finally {
+    watch.stop();
     // A connection that failed mid-transaction is discarded, not reused.
-    client.release(failure);
+    client.release(failure ?? watch.error());
   }
 }

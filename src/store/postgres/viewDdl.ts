@@ -49,7 +49,16 @@ export function createViewStatements(view: ViewDef): string[] {
  * `addMissingColumns` (nullable, so old rows read as null); anything else a later build needs
  * (a new index, a type change) is a new migration appended here, never an edit of an old one.
  */
-export const VIEW_MIGRATIONS: readonly PgMigration[] = [{ version: 1, name: 'view tables', statements: VIEWS.flatMap(createViewStatements) }];
+export const VIEW_MIGRATIONS: readonly PgMigration[] = [
+  { version: 1, name: 'view tables', statements: VIEWS.flatMap(createViewStatements) },
+  {
+    version: 2,
+    name: 'partition write fences',
+    // The highest lease token that has written for each partition (ADR 010): a write carrying a
+    // lower one comes from a node whose lease has passed to another, and is refused.
+    statements: ['CREATE TABLE IF NOT EXISTS tessera_fences (\n  partition integer PRIMARY KEY,\n  token bigint NOT NULL\n)'],
+  },
+];
 
 /** Adds the columns the view definitions declare that an older database lacks. */
 export async function addMissingColumns(pool: PgPool): Promise<void> {

@@ -6,11 +6,12 @@ import type { Logger } from 'pino';
 import { TesseraError } from '../../errors.ts';
 import type { Span } from '../../model/span.ts';
 import { decodeSpanBatch } from '../codec.ts';
-import { traceKeyString, type TraceKey, type TraceRows, type ViewStore } from '../api.ts';
-import type { ViewQuery, ViewQueryResult } from '../query.ts';
+import { traceKeyString, type ReplaceOptions, type TraceKey, type TraceRows, type ViewStore, type WriteFence } from '../api.ts';
+import type { QueryOptions, ViewQuery, ViewQueryResult } from '../query.ts';
 import { VIEWS, rawTraceView, type ColumnType } from '../../views/schema.ts';
-import { createPgPool, migrate, pgError, type PgPool, type PgPoolOptions } from './pool.ts';
+import { createPgPool, migrate, pgError, watchCheckedOut, type PgPool, type PgPoolOptions } from './pool.ts';
 import { renderPgQuery } from './sql.ts';
+import { withStoppableClient } from './stoppable.ts';
 import { VIEW_MIGRATIONS, addMissingColumns, quoteIdent } from './viewDdl.ts';
 import { viewInsert } from './viewWrite.ts';
 
@@ -29,6 +30,29 @@ const KEYS = 'tenant_id = $1 AND trace_id = ANY($2::text[])';
 const EXISTING = `SELECT trace_id FROM ${quoteIdent(rawTraceView.name)} WHERE ${KEYS}`;
 const STORED_SPANS = `SELECT trace_id, span_batch FROM ${quoteIdent(rawTraceView.name)} WHERE ${KEYS}`;
 const DELETES = VIEWS.map((v) => `DELETE FROM ${quoteIdent(v.name)} WHERE ${KEYS}`);
+
+/**
+ * Raises each partition's fence to the write's token, or leaves it where a higher token has
+ * written: only the partitions raised (or equal) come back. The rows stay locked until the
+ * transaction ends, so a newer owner's write waits for this one instead of interleaving.
+ */
+const RAISE_FENCES = `INSERT INTO tessera_fences AS f (partition, token)
+SELECT * FROM unnest($1::integer[], $2::bigint[])
+ON CONFLICT (partition) DO UPDATE SET token = EXCLUDED.token WHERE f.token <= EXCLUDED.token
+RETURNING partition`;
+
+/** One fence per partition (the lowest token given, so a mixed batch is judged by its stalest part), in lock order. */
+function fenceRows(fences: readonly WriteFence[]): { partitions: number[]; tokens: string[] } {
+  const lowest = new Map<number, number>();
+  for (const f of fences) {
+    if (!Number.isSafeInteger(f.partition) || f.partition < 0 || !Number.isSafeInteger(f.token)) {
+      throw new TesseraError('INVALID_ARGUMENT', `write fence: bad partition ${f.partition} or token ${f.token}`);
+    }
+    lowest.set(f.partition, Math.min(f.token, lowest.get(f.partition) ?? Infinity));
+  }
+  const partitions = [...lowest.keys()].sort((a, b) => a - b);
+  return { partitions, tokens: partitions.map((p) => String(lowest.get(p))) };
+}
 
 /** Trace ids by tenant, each once. */
 function byTenant(keys: readonly TraceKey[]): Map<string, string[]> {
@@ -80,7 +104,8 @@ export async function openPostgresViewStore(opts: PgViewStoreOptions): Promise<V
     }
   }
 
-  async function writeBatch(traces: TraceRows[]): Promise<void> {
+  async function writeBatch(traces: TraceRows[], fences: readonly WriteFence[]): Promise<void> {
+    const fenced = fences.length > 0 ? fenceRows(fences) : undefined;
     let client;
     try {
       client = await pool.connect();
@@ -88,8 +113,16 @@ export async function openPostgresViewStore(opts: PgViewStoreOptions): Promise<V
       throw pgError(err, 'connecting to write views');
     }
     let failure: Error | undefined;
+    const watch = watchCheckedOut(client);
     try {
       await client.query('BEGIN');
+      if (fenced) {
+        const raised = await client.query<{ partition: number }>({ name: 'tessera_raise_fences', text: RAISE_FENCES, values: [fenced.partitions, fenced.tokens] });
+        if (raised.rowCount !== fenced.partitions.length) {
+          const ok = new Set(raised.rows.map((r) => r.partition));
+          throw new TesseraError('FENCED', `write refused: a newer lease has written for partition(s) ${fenced.partitions.filter((p) => !ok.has(p)).join(', ')}`);
+        }
+      }
       // Only traces stored before need deleting; their rawTraceView row says which. A batch that
       // somehow lacks that row for a trace deletes every one of its traces instead.
       const unmarked = traces.some((t) => (t.views[rawTraceView.name]?.length ?? 0) !== 1);
@@ -104,22 +137,25 @@ export async function openPostgresViewStore(opts: PgViewStoreOptions): Promise<V
       }
       await client.query('COMMIT');
     } catch (err) {
-      failure = err instanceof Error ? err : new Error(String(err));
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A refused fence leaves a healthy connection; any other failure may not have.
+      const refused = err instanceof TesseraError && err.code === 'FENCED';
+      if (!refused) failure = err instanceof Error ? err : new Error(String(err));
+      await client.query('ROLLBACK').catch((e: unknown) => (failure ??= e instanceof Error ? e : new Error(String(e))));
       throw writeError(err);
     } finally {
+      watch.stop();
       // A connection that failed mid-transaction is discarded, not reused.
-      client.release(failure);
+      client.release(failure ?? watch.error());
     }
   }
 
-  async function replaceTraces(batch: readonly TraceRows[]): Promise<void> {
+  async function replaceTraces(batch: readonly TraceRows[], opts: ReplaceOptions = {}): Promise<void> {
     assertOpen();
     if (batch.length === 0) return;
     // The last rows given for a trace win, as if written one after the other.
     const byKey = new Map<string, TraceRows>();
     for (const t of batch) byKey.set(traceKeyString(t.key), t);
-    await serialized(() => writeBatch([...byKey.values()]));
+    await serialized(() => writeBatch([...byKey.values()], opts.fences ?? []));
   }
 
   async function storedSpans(keys: readonly TraceKey[]): Promise<Map<string, Span[]>> {
@@ -139,24 +175,24 @@ export async function openPostgresViewStore(opts: PgViewStoreOptions): Promise<V
     return out;
   }
 
-  async function query(q: ViewQuery): Promise<ViewQueryResult> {
+  async function query(q: ViewQuery, opts: QueryOptions = {}): Promise<ViewQueryResult> {
     assertOpen();
     const rendered = renderPgQuery(q);
-    return read(async () => {
+    return read(() => withStoppableClient(pool, opts.signal, async (client) => {
       try {
-        const res = await pool.query(rendered.sql, rendered.params);
+        const res = await client.query(rendered.sql, rendered.params);
         const rows = res.rows.map((raw: Record<string, unknown>) => {
           const row: Record<string, unknown> = {};
           for (const [as, type] of rendered.types) row[as] = fromPg(type, raw[as]);
           return row;
         });
         if (!rendered.count) return { rows };
-        const counted = await pool.query<{ n: string | number }>(rendered.count.sql, rendered.count.params);
+        const counted = await client.query<{ n: string | number }>(rendered.count.sql, rendered.count.params);
         return { rows, total: Number(counted.rows[0].n) };
       } catch (err) {
         throw queryError(err);
       }
-    });
+    }));
   }
 
   async function close(): Promise<void> {

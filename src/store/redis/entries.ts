@@ -63,3 +63,11 @@ export function parseReadReply(reply: unknown, partitionOfKey: (key: string) => 
   }
   return out;
 }
+
+/** Orders stream entry ids (`<ms>-<seq>`) numerically. */
+export function compareEntryIds(a: string, b: string): number {
+  const [aMs, aSeq] = a.split('-').map(BigInt);
+  const [bMs, bSeq] = b.split('-').map(BigInt);
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  return aSeq === bSeq ? 0 : aSeq < bSeq ? -1 : 1;
+}

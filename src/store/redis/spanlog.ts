@@ -12,7 +12,7 @@ import {
   closeConnections, fromRedisError, isCluster, isNoGroupError, openConnections, withDeadline,
   type RedisClient, type SpanLogConnections,
 } from './connection.ts';
-import { FIELD_BATCH, FIELD_COUNT, parseEntries, parseReadReply, type ParsedEntries } from './entries.ts';
+import { FIELD_BATCH, FIELD_COUNT, compareEntryIds, parseEntries, parseReadReply, type ParsedEntries } from './entries.ts';
 import { ACK, BACKLOG } from './scripts.ts';
 import { Trimmer } from './trim.ts';
 
@@ -64,6 +64,15 @@ class RedisStreamsSpanLog implements RedisSpanLog {
   private refreshing: Promise<void> | undefined;
   private blockingReads: Promise<unknown> = Promise.resolve();
   private readonly appendWaiters = new Set<() => void>();
+  /**
+   * Partitions whose last read of new entries failed. Redis may have delivered entries to this
+   * consumer before the reply was lost (a timeout, a cut connection): they are pending for us
+   * but nobody holds them, so the next read of these partitions first re-reads our own pending
+   * entries (the partition actor skips any it already holds).
+   */
+  private readonly suspect = new Set<number>();
+  /** Per partition, the newest entry id a read of new entries returned: stranded ones come after it. */
+  private readonly lastNew = new Map<number, string>();
   private closed = false;
 
   constructor(
@@ -141,6 +150,8 @@ class RedisStreamsSpanLog implements RedisSpanLog {
     this.assertOpen();
     const keys = partitions.map((p) => this.keyOf(p));
     if (keys.length === 0 || opts.count < 1) return [];
+    const stranded = await this.rereadSuspect(partitions, consumer, opts.count);
+    if (stranded.length > 0) return stranded;
     if (this.conns.blocking === undefined) return this.pollNew(partitions, consumer, opts);
     const args: (string | number)[] = ['GROUP', this.group, consumer, 'COUNT', opts.count];
     if (opts.blockMs > 0) args.push('BLOCK', opts.blockMs);
@@ -156,18 +167,49 @@ class RedisStreamsSpanLog implements RedisSpanLog {
       });
     };
     try {
-      return await this.accept(parseReadReply(await this.withGroups(read), (k) => this.partitionOfKey.get(k)));
+      return this.noteNew(await this.accept(parseReadReply(await this.withGroups(read), (k) => this.partitionOfKey.get(k))));
     } catch (err) {
       if (this.closed) return []; // close() cut the blocking read short
+      for (const p of partitions) this.suspect.add(p);
       throw err;
     }
   }
 
+  /** This consumer's pending entries newer than its last read, of the suspect partitions among `partitions`. */
+  private async rereadSuspect(partitions: readonly number[], consumer: string, count: number): Promise<SpanLogEntry[]> {
+    const out: SpanLogEntry[] = [];
+    for (const p of partitions) {
+      if (!this.suspect.has(p)) continue;
+      for (let from = this.lastNew.get(p) ?? '0'; ;) {
+        const got = await this.readOwnPending(p, consumer, count, from);
+        out.push(...got);
+        if (got.length < count) break;
+        from = got[got.length - 1].id;
+      }
+      this.suspect.delete(p);
+    }
+    if (out.length > 0) this.opts.logger.warn({ entries: out.length }, 'span log: re-read entries delivered to a read that failed');
+    return this.noteNew(out);
+  }
+
+  private noteNew(entries: SpanLogEntry[]): SpanLogEntry[] {
+    for (const e of entries) {
+      const last = this.lastNew.get(e.partition);
+      if (last === undefined || compareEntryIds(e.id, last) > 0) this.lastNew.set(e.partition, e.id);
+    }
+    return entries;
+  }
+
   async readPending(partition: number, consumer: string, count: number): Promise<SpanLogEntry[]> {
     this.assertOpen();
+    return this.readOwnPending(partition, consumer, count, '0');
+  }
+
+  /** Entries pending for this consumer with ids after `after`. */
+  private async readOwnPending(partition: number, consumer: string, count: number, after: string): Promise<SpanLogEntry[]> {
     const key = this.keyOf(partition);
     if (count < 1) return []; // Redis would read COUNT 0 as "no limit"
-    const args = ['GROUP', this.group, consumer, 'COUNT', count, 'STREAMS', key, '0'];
+    const args = ['GROUP', this.group, consumer, 'COUNT', count, 'STREAMS', key, after];
     const reply = await this.withGroups(() => this.call('reading pending entries', this.conns.main.callBuffer('XREADGROUP', args)));
     return this.accept(parseReadReply(reply, (k) => this.partitionOfKey.get(k)));
   }
@@ -221,16 +263,24 @@ class RedisStreamsSpanLog implements RedisSpanLog {
     const deadline = performance.now() + opts.blockMs;
     for (;;) {
       const out: ParsedEntries = { entries: [], bad: [] };
-      await Promise.all(
+      // One command per stream: what the others delivered is kept when one of them fails.
+      const reads = await Promise.allSettled(
         partitions.map(async (p) => {
           const args = ['GROUP', this.group, consumer, 'COUNT', opts.count, 'STREAMS', this.streamKeys[p], '>'];
-          const reply = await this.withGroups(() => this.call('reading new entries', this.conns.main.callBuffer('XREADGROUP', args)));
-          const parsed = parseReadReply(reply, () => p);
-          out.entries.push(...parsed.entries);
-          out.bad.push(...parsed.bad);
+          try {
+            const reply = await this.withGroups(() => this.call('reading new entries', this.conns.main.callBuffer('XREADGROUP', args)));
+            const parsed = parseReadReply(reply, () => p);
+            out.entries.push(...parsed.entries);
+            out.bad.push(...parsed.bad);
+          } catch (err) {
+            this.suspect.add(p);
+            throw err;
+          }
         }),
       );
-      const entries = await this.accept(out);
+      const entries = this.noteNew(await this.accept(out));
+      const failed = reads.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed && entries.length === 0 && !this.closed) throw failed.reason;
       const remaining = deadline - performance.now();
       if (entries.length > 0 || remaining <= 0 || this.closed) return entries;
       await new Promise<void>((resolve) => {

@@ -25,3 +25,21 @@ t.test('HTTP spans get their path and query parameters; others do not', async (t
   t.equal(trace.enriched.httpPath[at('db')], '');
   t.equal(trace.enriched.queryParams[at('db')], null);
 });
+
+t.test('a URL without a scheme reads as host:port, then path and query', async (t) => {
+  // HotROD's Go client reports `http.url` as "0.0.0.0:8081/customer?customer=392".
+  const { trace, at } = await enrich([
+    { id: 'api', service: 'shop', kind: 'SERVER', attrs: { 'http.method': 'GET', 'http.url': 'localhost:8080/users/42/' } },
+    { id: 'call', service: 'shop', parent: 'api', kind: 'CLIENT', attrs: { 'http.method': 'GET', 'http.url': '0.0.0.0:8081/customer?customer=392' } },
+    { id: 'bare', service: 'shop', parent: 'api', kind: 'CLIENT', attrs: { 'http.method': 'GET', 'http.url': '0.0.0.0:8083' } },
+    { id: 'dotted', service: 'shop', parent: 'api', kind: 'CLIENT', attrs: { 'http.method': 'GET', 'http.url': 'v1.2/users' } },
+  ]);
+  const { httpPath, queryParams, apiName, backend } = trace.enriched;
+  t.equal(httpPath[at('api')], '/users/42');
+  t.equal(apiName[at('api')], 'GET /users/{id}');
+  t.equal(httpPath[at('call')], '/customer');
+  t.same(queryParams[at('call')], { customer: ['392'] });
+  t.same([backend[at('call')]?.host, backend[at('call')]?.port], ['0.0.0.0', '8081'], 'the backend is the host:port called');
+  t.equal(httpPath[at('bare')], '/', 'an authority alone is the root path, not "/0.0.0.0:8083"');
+  t.equal(httpPath[at('dotted')], '/v1.2/users', 'a dotted name without a port stays a relative path');
+});

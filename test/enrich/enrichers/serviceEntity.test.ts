@@ -58,3 +58,17 @@ t.test('one trace resolves each service once', async (t) => {
   t.equal(memory.list('acme', 'SERVICE').length, 3);
   t.equal(calls, 3, 'three services, three SERVICE requests (no API or backend here)');
 });
+
+t.test('a leaf exit under an entry of its own service stays in that service, even when another service called it', async (t) => {
+  // OpenTelemetry auto-instrumentation: shop calls users, and users' ioredis span is a leaf exit
+  // of users. Walking past users' own entry span would make it a call of shop.
+  const { trace, at } = await enrich([
+    { id: 'shop', kind: 'SERVER', service: 'shop' },
+    { id: 'call', parent: 'shop', kind: 'CLIENT', service: 'shop' },
+    { id: 'users', parent: 'call', kind: 'SERVER', service: 'users' },
+    { id: 'work', parent: 'users', service: 'users' },
+    { id: 'get', parent: 'work', kind: 'CLIENT', service: 'users', attrs: { 'db.system': 'redis', 'net.peer.name': 'cache', 'net.peer.port': '6379' } },
+  ]);
+  t.equal(trace.enriched.serviceName[at('get')], 'users');
+  t.equal(trace.enriched.backend[at('get')]?.name, 'cache:6379');
+});
