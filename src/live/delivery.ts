@@ -1,10 +1,10 @@
 // One graphql-ws subscription's delivery. graphql-ws would run `execute` and serialize the
 // result for every event of every subscriber, and await each socket write before taking the
 // next event. Here an event is executed and serialized once per distinct operation (LiveRow
-// caches the payload, shared by every subscriber sending the same operation), and each
-// subscriber only adds its `id` around those bytes: the `next` message
-// (`{"id":…,"type":"next","payload":…}`, docs/PROTOCOL.md) is written straight to the socket by
-// its SocketSender. graphql-ws still owns the protocol: it gets a completion handle as the
+// caches the payload as UTF-8 bytes, shared by every subscriber sending the same operation),
+// and each subscriber only adds its `id` around those bytes: the `next` message
+// (`{"id":…,"type":"next","payload":…}`, docs/PROTOCOL.md) is framed and written straight to
+// the socket by its SocketSender. graphql-ws still owns the protocol: it gets a completion handle as the
 // subscription's "stream", which yields nothing and ends when the delivery ends, so it sends
 // `complete`, and calls `return` when the client completes or the socket closes.
 import { execute, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
@@ -28,9 +28,13 @@ export function renderPayload(args: ExecutionArgs, row: LiveRow, logger: Logger)
   return JSON.stringify(payload);
 }
 
+const NEXT_SUFFIX = Buffer.from('}');
+
 export class LiveDelivery implements FrameSource, AsyncIterableIterator<never> {
-  private readonly prefix: string;
+  readonly framePrefix: Buffer;
+  readonly frameSuffix = NEXT_SUFFIX;
   private started = false;
+  private readonly render: (row: LiveRow) => Buffer;
 
   constructor(
     id: string,
@@ -40,13 +44,14 @@ export class LiveDelivery implements FrameSource, AsyncIterableIterator<never> {
     private readonly payloadOf: (row: LiveRow) => string,
     private readonly operationKey: string,
   ) {
-    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.framePrefix = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+    this.render = (row) => Buffer.from(this.payloadOf(row));
   }
 
-  nextFrame(): string | undefined {
+  nextBody(): Buffer | undefined {
     const row = this.stream.poll();
     if (row === undefined) return undefined;
-    return `${this.prefix}${row.shared(this.operationKey, () => this.payloadOf(row))}}`;
+    return row.shared(this.operationKey, this.render);
   }
 
   /** graphql-ws starts reading: deliveries begin, and this settles when they end. */

@@ -75,10 +75,11 @@ export class LiveRow {
    * What `run` gives for this row, computed once per `key`: subscribers sending the same
    * operation share one execution of it.
    */
-  shared<R>(key: string, run: () => R): R {
+  shared<R>(key: string, run: (row: LiveRow) => R): R {
     const results = (this.results ??= new Map());
-    if (results.has(key)) return results.get(key) as R;
-    const r = run();
+    const cached = results.get(key);
+    if (cached !== undefined || results.has(key)) return cached as R;
+    const r = run(this);
     results.set(key, r);
     return r;
   }

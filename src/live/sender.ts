@@ -1,39 +1,78 @@
-// Writes live frames to one WebSocket: everything its subscriptions have waiting is written in
-// one go after the fan-out's pushes of a delivery (one corked write, so one system call per
-// connection per delivery rather than one per event), and only while the socket's outgoing
-// buffer is below a high-water mark. Past it the sender stops taking frames until the socket
-// has written what it holds, so a client that stops reading leaves its events in its
-// subscriptions' bounded streams, which then cut it off (stream.ts), instead of in memory here.
+// Writes live frames to one WebSocket. Frames are not written as they come: a sender with
+// frames waiting is flushed on a shared tick (FLUSH_DELAY_MS), so every delivery that arrived
+// within the tick reaches the connection as one buffer and one socket write, instead of one
+// `ws.send` (a frame header, a string encoding, two stream writes) per event and one system
+// call per delivery. The frames are framed here: each is a text frame of the source's prefix,
+// an event's body (bytes shared by every subscriber of the operation, encoded once) and the
+// source's suffix. Only while the socket's outgoing buffer is below a high-water mark: past it
+// the sender stops taking frames until the socket has written what it holds, so a client that
+// stops reading leaves its events in its subscriptions' bounded streams, which then cut it off
+// (stream.ts), instead of in memory here. While waiting for the tick, frames also stay in those
+// bounded streams: the tick adds at most FLUSH_DELAY_MS to the delivery latency and no buffer.
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { timeLive } from './busy.ts';
 
-/** A subscription as the sender sees it: frames, ready-made, one at a time. */
+/** A subscription as the sender sees it: frames of `framePrefix` + a body + `frameSuffix`. */
 export interface FrameSource {
-  /** The next frame to send, or undefined when none is waiting. */
-  nextFrame(): string | undefined;
+  readonly framePrefix: Buffer;
+  readonly frameSuffix: Buffer;
+  /** The body of the next frame, or undefined when none is waiting. */
+  nextBody(): Buffer | undefined;
 }
 
 /** Default outgoing bytes a socket may hold before its sender waits for them to be written. */
 export const DEFAULT_HIGH_WATER_BYTES = 256 * 1024;
 
-/** Senders with frames waiting, flushed together once the current pushes are done. */
-const due: SocketSender[] = [];
+/** How long frames may wait to be written together with later ones. */
+export const FLUSH_DELAY_MS = 10;
+
+/** Senders with frames waiting, flushed together on the next tick. */
+let due: SocketSender[] = [];
 
 function flushDue(): void {
   timeLive(() => {
-    for (const sender of due.splice(0)) sender.flush();
+    const flushing = due;
+    due = [];
+    for (const sender of flushing) sender.flush();
   });
 }
 
 /**
- * The TCP socket under a `ws` WebSocket, to cork it around a flush. `ws` keeps it in a private
- * field; when it is not there (another `ws` version) frames are simply written one by one.
+ * The TCP socket under a `ws` WebSocket, to write whole frames to it. `ws` keeps it in a
+ * private field. Frames written there must not overtake frames `ws` still holds, which only
+ * happens when it compresses (an extension) or reads a Blob (never here); when the socket is
+ * not there, or an extension was negotiated, frames go through `ws.send` one by one.
  */
 function tcpSocketOf(socket: WebSocket): Socket | undefined {
   const raw = (socket as unknown as { _socket?: Socket })._socket;
-  return raw && typeof raw.cork === 'function' && typeof raw.uncork === 'function' ? raw : undefined;
+  return socket.extensions === '' && raw && typeof raw.write === 'function' ? raw : undefined;
 }
+
+/** Size of a server (unmasked) frame header for a payload of `length` bytes (RFC 6455 §5.2). */
+const headerBytes = (length: number): number => (length < 126 ? 2 : length < 65_536 ? 4 : 10);
+
+/** Writes a FIN text-frame header at `at`; returns where the payload starts. */
+function writeHeader(into: Buffer, at: number, length: number): number {
+  into[at] = 0x81;
+  if (length < 126) {
+    into[at + 1] = length;
+    return at + 2;
+  }
+  if (length < 65_536) {
+    into[at + 1] = 126;
+    into.writeUInt16BE(length, at + 2);
+    return at + 4;
+  }
+  into[at + 1] = 127;
+  into.writeUInt16BE(0, at + 2);
+  into.writeUIntBE(length, at + 4, 6);
+  return at + 10;
+}
+
+// One flush's frames, reused from flush to flush (flushes are synchronous).
+const takenSources: FrameSource[] = [];
+const takenBodies: Buffer[] = [];
 
 export class SocketSender {
   private readonly waiting = new Set<FrameSource>();
@@ -48,12 +87,12 @@ export class SocketSender {
     private readonly highWaterBytes: number = DEFAULT_HIGH_WATER_BYTES,
   ) {}
 
-  /** The source has frames waiting; they are written after the pushes of this turn. */
+  /** The source has frames waiting; they are written on the next tick. */
   wake(source: FrameSource): void {
     this.waiting.add(source);
     if (this.queued || this.stalled) return;
     this.queued = true;
-    if (due.length === 0) queueMicrotask(flushDue);
+    if (due.length === 0) setTimeout(flushDue, FLUSH_DELAY_MS);
     due.push(this);
   }
 
@@ -71,29 +110,68 @@ export class SocketSender {
       this.waiting.clear();
       return;
     }
-    const tcp = tcpSocketOf(socket);
-    tcp?.cork();
+    const budget = this.highWaterBytes - socket.bufferedAmount;
+    let bytes = 0;
+    let full = false;
     try {
       for (const source of this.waiting) {
-        let frame: string | undefined;
-        while ((frame = source.nextFrame()) !== undefined) {
-          this.framesSent++;
-          if (socket.bufferedAmount + frame.length < this.highWaterBytes) {
-            socket.send(frame);
-            continue;
-          }
-          // This frame fills the buffer: when it has been written, everything before it has.
-          this.stalled = true;
-          socket.send(frame, (err) => {
-            this.stalled = false;
-            if (!err && this.waiting.size > 0) this.wake(this.waiting.values().next().value!);
-          });
-          return;
+        const fixed = source.framePrefix.length + source.frameSuffix.length;
+        let body: Buffer | undefined;
+        while (!full && (body = source.nextBody()) !== undefined) {
+          takenSources.push(source);
+          takenBodies.push(body);
+          bytes += headerBytes(fixed + body.length) + fixed + body.length;
+          // This frame fills the buffer: the rest waits in the streams until it is written.
+          full = bytes >= budget;
         }
+        if (full) break;
         this.waiting.delete(source);
       }
+      if (takenBodies.length === 0) return;
+      this.framesSent += takenBodies.length;
+      const tcp = tcpSocketOf(socket);
+      if (tcp) this.writeFrames(tcp, bytes, full);
+      else this.sendFrames(socket, full);
     } finally {
-      tcp?.uncork();
+      takenSources.length = 0;
+      takenBodies.length = 0;
     }
+  }
+
+  /** All taken frames as one buffer, in one write. */
+  private writeFrames(tcp: Socket, bytes: number, full: boolean): void {
+    const out = Buffer.allocUnsafe(bytes);
+    let at = 0;
+    for (let i = 0; i < takenBodies.length; i++) {
+      const { framePrefix, frameSuffix } = takenSources[i];
+      const body = takenBodies[i];
+      at = writeHeader(out, at, framePrefix.length + body.length + frameSuffix.length);
+      at += framePrefix.copy(out, at);
+      at += body.copy(out, at);
+      at += frameSuffix.copy(out, at);
+    }
+    if (!full) tcp.write(out);
+    else {
+      this.stalled = true;
+      tcp.write(out, (err) => this.resume(err));
+    }
+  }
+
+  /** Without the TCP socket: one `ws.send` per frame. */
+  private sendFrames(socket: WebSocket, full: boolean): void {
+    const last = takenBodies.length - 1;
+    if (full) this.stalled = true;
+    for (let i = 0; i <= last; i++) {
+      const { framePrefix, frameSuffix } = takenSources[i];
+      const frame = Buffer.concat([framePrefix, takenBodies[i], frameSuffix]);
+      if (full && i === last) socket.send(frame, { binary: false }, (err) => this.resume(err));
+      else socket.send(frame, { binary: false });
+    }
+  }
+
+  /** What filled the buffer has been written: take frames again. */
+  private resume(err: Error | null | undefined): void {
+    this.stalled = false;
+    if (!err && this.waiting.size > 0) this.wake(this.waiting.values().next().value!);
   }
 }

@@ -20,7 +20,7 @@ const logger = pino({ level: 'silent' });
 /** A socket that keeps what is sent to it. */
 function recordingSocket(): { socket: WebSocket; frames: string[] } {
   const frames: string[] = [];
-  const socket = { readyState: 1, OPEN: 1, bufferedAmount: 0, send: (frame: string) => void frames.push(frame) };
+  const socket = { readyState: 1, OPEN: 1, bufferedAmount: 0, send: (frame: Buffer | string) => void frames.push(String(frame)) };
   return { socket: socket as unknown as WebSocket, frames };
 }
 

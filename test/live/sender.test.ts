@@ -28,11 +28,14 @@ async function socketPair(t: Test): Promise<{ server: WebSocket; client: WebSock
   return { server, client, received };
 }
 
-/** A source handing out the given frames, counting how many were taken. */
-function source(frames: string[]): FrameSource & { taken: number } {
+/** A source handing out the given frames (as bodies between `prefix` and `suffix`), counting how many were taken. */
+function source(frames: string[], prefix = '', suffix = ''): FrameSource & { taken: number } {
+  const bodies = frames.map((f) => Buffer.from(f));
   const s = {
     taken: 0,
-    nextFrame: () => (s.taken < frames.length ? frames[s.taken++] : undefined),
+    framePrefix: Buffer.from(prefix),
+    frameSuffix: Buffer.from(suffix),
+    nextBody: () => (s.taken < bodies.length ? bodies[s.taken++] : undefined),
   };
   return s;
 }
@@ -50,6 +53,16 @@ t.test('frames of every waiting source reach the client, each source in order', 
   t.same(received.filter((f) => f.startsWith('a')), ['a1', 'a2', 'a3']);
   t.same(received.filter((f) => f.startsWith('b')), ['b1', 'b2']);
   t.equal(sender.framesSent, 5);
+});
+
+t.test('frames of every length and any characters arrive whole, as text, wrapped in the source prefix and suffix', async (t) => {
+  const { server, received } = await socketPair(t);
+  const sender = new SocketSender(server);
+  // Lengths around the three header sizes of RFC 6455 (7-bit, 16-bit, 64-bit), in bytes.
+  const bodies = ['', 'é'.repeat(62), 'x'.repeat(125), 'é'.repeat(100), 'x'.repeat(65_535), '€'.repeat(30_000), 'y'.repeat(70_000)];
+  sender.wake(source(bodies, '{"id":"ü",', '}'));
+  await waitFor(() => received.length === bodies.length, { what: 'every frame' });
+  t.same(received, bodies.map((b) => `{"id":"ü",${b}}`));
 });
 
 t.test('stops taking frames while the client does not read, and sends the rest once it does', async (t) => {
@@ -77,4 +90,35 @@ t.test('stops taking frames while the client does not read, and sends the rest o
   await waitFor(() => received.length === total, { timeoutMs: 60_000, what: 'every frame' });
   t.equal(src.taken, total);
   t.same(received.map((r) => Number(r.slice(0, r.indexOf(' ')))), frames.map((_, i) => i), 'in order');
+});
+
+/** The text frames in `bytes`, as written by a server (unmasked, RFC 6455 §5.2). */
+function framesIn(bytes: Buffer): string[] {
+  const frames: string[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    let length = bytes[at + 1] & 0x7f;
+    let start = at + 2;
+    if (length === 126) [length, start] = [bytes.readUInt16BE(at + 2), at + 4];
+    else if (length === 127) [length, start] = [bytes.readUIntBE(at + 4, 6), at + 10];
+    frames.push(bytes.toString('utf8', start, start + length));
+    at = start + length;
+  }
+  return frames;
+}
+
+t.test('what arrives from several deliveries within one tick goes out in one socket write', async (t) => {
+  const writes: Buffer[] = [];
+  const tcp = { write: (b: Buffer) => void writes.push(b) };
+  const socket = { readyState: 1, OPEN: 1, bufferedAmount: 0, extensions: '', _socket: tcp, send: () => t.fail('frames go to the TCP socket') };
+  const sender = new SocketSender(socket as unknown as WebSocket);
+  sender.wake(source(['a1', 'a2'], '<', '>'));
+  // A later delivery: setImmediate runs before the tick's timer can.
+  await new Promise((r) => setImmediate(r));
+  sender.wake(source(['b1'], '[', ']'));
+  await waitFor(() => writes.length > 0, { what: 'a write' });
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(writes.length, 1, 'one write');
+  t.same(writes.flatMap(framesIn), ['<a1>', '<a2>', '[b1]']);
+  t.equal(sender.framesSent, 3);
 });
