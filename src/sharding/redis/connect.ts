@@ -2,32 +2,20 @@
 // a Redis Cluster (INFO says cluster_enabled:1) gets a Cluster client seeded with that node,
 // so `--redis` takes either without another flag. Clients fail fast, like the span log's: no
 // offline queue, a command timeout, reconnects by themselves.
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { fromRedisError, type RedisClient } from '../../store/redis/connection.ts';
+import { Cluster, Redis } from 'ioredis';
+import { failFastOptions, fromRedisError, type RedisClient } from '../../store/redis/connection.ts';
 
 export interface ConnectOptions {
   /** A command not answered within this fails (UNAVAILABLE). Default 2000. */
   commandTimeoutMs?: number;
 }
 
-function failFast(commandTimeoutMs: number): RedisOptions {
-  return {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: commandTimeoutMs,
-    retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
-  };
-}
-
-/** True when the server at the URL is a Redis Cluster node. */
 /** Failures reach callers as rejected commands (UNAVAILABLE); the event itself is not news. */
 const quiet = (): void => undefined;
 
+/** True when the server at the URL is a Redis Cluster node. */
 async function isClusterNode(url: string, timeoutMs: number): Promise<{ cluster: boolean; client: Redis }> {
-  const client = new Redis(url, failFast(timeoutMs));
+  const client = new Redis(url, failFastOptions(timeoutMs));
   client.on('error', quiet);
   await client.connect();
   const info = await client.info('cluster');
@@ -44,7 +32,7 @@ export async function connectRedis(url: string, opts: ConnectOptions = {}): Prom
     if (!found.cluster) return found.client;
     probe.disconnect();
     const u = new URL(url);
-    const { lazyConnect: _lazy, enableOfflineQueue: _queue, retryStrategy: _retry, ...redisOptions } = failFast(timeoutMs);
+    const { lazyConnect: _lazy, enableOfflineQueue: _queue, retryStrategy: _retry, ...redisOptions } = failFastOptions(timeoutMs);
     const cluster = new Cluster([{ host: u.hostname, port: Number(u.port || 6379) }], {
       lazyConnect: true,
       enableOfflineQueue: false,

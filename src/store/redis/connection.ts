@@ -22,7 +22,8 @@ export function isCluster(client: RedisClient): client is Cluster {
   return client.isCluster === true;
 }
 
-function failFastOptions(commandTimeoutMs: number): RedisOptions {
+/** Options of every connection Tessera opens itself: fail fast, reconnect by themselves. */
+export function failFastOptions(commandTimeoutMs: number): RedisOptions {
   return {
     lazyConnect: true,
     enableOfflineQueue: false,
