@@ -40,33 +40,25 @@ export function readKeyValue(reader: Reader, stop: number, attrs: Attributes): v
   else attrs[key] = value;
 }
 
-// Keys and short values through process-wide tables of shared strings (see sharedStrings.ts).
-/** Values longer than this are mostly unique (URLs, statements, ids): decoded, not looked up. */
-const MAX_SHARED_VALUE = 32;
-const keys = new SharedStrings(true);
-const values = new SharedStrings();
+// Keys and short values through process-wide tables of shared strings (see sharedStrings.ts);
+// longer values are mostly unique (URLs, statements, ids): decoded, not looked up.
+const keys = new SharedStrings({ lowerCase: true, maxSharedBytes: 64 });
+const values = new SharedStrings({ maxSharedBytes: 32 });
 
-function readKey(reader: Reader): string {
+/** A length-delimited string through a shared table, bounds-checked against the body. */
+function readShared(reader: Reader, table: SharedStrings, what: string): string {
   const len = reader.uint32();
-  const buf = reader.buf as Buffer;
   const start = reader.pos;
   const stop = start + len;
-  if (stop > reader.len) throw new RangeError(`a key of ${len} bytes runs past the end of the body`);
+  if (stop > reader.len) throw new RangeError(`${what} of ${len} bytes runs past the end of the body`);
   reader.pos = stop;
-  if (len > 64) return buf.toString('utf8', start, stop).toLowerCase();
-  return keys.get(buf, start, stop);
+  return table.get(reader.buf as Buffer, start, stop);
 }
+
+const readKey = (reader: Reader): string => readShared(reader, keys, 'a key');
 
 /** A string field (an attribute value, a span or event name): short ones through the shared table. */
-export function readStringValue(reader: Reader): string {
-  const len = reader.uint32();
-  const buf = reader.buf as Buffer;
-  const start = reader.pos;
-  const stop = start + len;
-  if (stop > reader.len) throw new RangeError(`a string of ${len} bytes runs past the end of the body`);
-  reader.pos = stop;
-  return len > MAX_SHARED_VALUE ? buf.toString('utf8', start, stop) : values.get(buf, start, stop);
-}
+export const readStringValue = (reader: Reader): string => readShared(reader, values, 'a string');
 
 /** One AnyValue (up to `stop`) as the model's attribute string. */
 export function readAnyValue(reader: Reader, stop: number): string {

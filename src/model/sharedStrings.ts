@@ -7,16 +7,31 @@
 /** Table size: a power of two. A collision only replaces the slot's string (never a wrong answer). */
 const SLOTS = 4096;
 
+export interface SharedStringsOptions {
+  /** Hand out the lower-cased text (attribute keys). */
+  lowerCase?: boolean;
+  /** Longer strings rarely repeat: they are decoded as they are, not kept. */
+  maxSharedBytes?: number;
+}
+
 export class SharedStrings {
   private readonly bytes: (Buffer | undefined)[] = new Array(SLOTS);
   private readonly strings: string[] = new Array(SLOTS);
+  private readonly lowerCase: boolean;
+  private readonly maxSharedBytes: number;
 
-  /** `lowerCase`: hand out the lower-cased text (attribute keys). */
-  constructor(private readonly lowerCase = false) {}
+  constructor(opts: SharedStringsOptions = {}) {
+    this.lowerCase = opts.lowerCase ?? false;
+    this.maxSharedBytes = opts.maxSharedBytes ?? Infinity;
+  }
 
   /** The UTF-8 text of `buf[start, stop)`, the same string as earlier calls for the same bytes. */
   get(buf: Buffer, start: number, stop: number): string {
     const len = stop - start;
+    if (len > this.maxSharedBytes) {
+      const text = buf.toString('utf8', start, stop);
+      return this.lowerCase ? text.toLowerCase() : text;
+    }
     let h = 0x811c9dc5;
     for (let i = start; i < stop; i++) h = Math.imul(h ^ buf[i], 0x01000193);
     const slot = (h >>> 0) & (SLOTS - 1);

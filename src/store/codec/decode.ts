@@ -165,13 +165,11 @@ const readString = (r: Reader): string => readText(r, 'utf8');
  * spans), so its table alone shares little: short strings also go through a process-wide table,
  * and the spans a node holds in flight share their keys and common values across entries.
  */
-const MAX_SHARED = 32;
-const sharedStrings = new SharedStrings();
+const sharedStrings = new SharedStrings({ maxSharedBytes: 32 });
 
 function readTableString(r: Reader): string {
   const end = endOf(r);
-  const buf = r.buf as Buffer;
-  const text = end - r.pos > MAX_SHARED ? buf.toString('utf8', r.pos, end) : sharedStrings.get(buf, r.pos, end);
+  const text = sharedStrings.get(r.buf as Buffer, r.pos, end);
   r.pos = end;
   return text;
 }
