@@ -69,4 +69,3 @@ export function buildRowsOf(pipeline: EnrichmentPipeline): (trace: AssembledTrac
   return async (trace) => traceRowsOf(await pipeline.enrich(trace));
 }
 
-export { traceRows } from './syncRows.ts';

@@ -3,7 +3,7 @@
 import type { WrittenTrace } from '../../src/actors/viewWriter.ts';
 import type { Span } from '../../src/model/span.ts';
 import { assembleTrace } from '../../src/trace/assemble.ts';
-import { traceRows } from '../../src/views/rows.ts';
+import { traceRows } from '../helpers/syncRows.ts';
 import { hexId, makeSpan } from '../helpers/spans.ts';
 
 let traceCounter = 0;

@@ -1,6 +1,6 @@
 // traceRowsOf on a small hand-built AssembledTrace run through the default enrichment: the
 // rawTraceView, logEventView, backendEntityView and rawServiceView rules, the column sets of
-// all six views, and the synchronous traceRows stand-in.
+// all six views, and the synchronous traceRows test helper.
 import t from 'tap';
 import type { AssembledTrace } from '../../src/model/trace.ts';
 import { createDefaultEnrichment } from '../../src/enrich/defaults.ts';
@@ -8,7 +8,8 @@ import { MemoryEntityResolver } from '../../src/enrich/memoryResolver.ts';
 import type { EnrichedTrace } from '../../src/enrich/types.ts';
 import { decodeSpanBatch } from '../../src/store/codec.ts';
 import { logSummaryOf } from '../../src/views/logEventRows.ts';
-import { traceRows, traceRowsOf } from '../../src/views/rows.ts';
+import { traceRowsOf } from '../../src/views/rows.ts';
+import { traceRows } from '../helpers/syncRows.ts';
 import { VIEWS } from '../../src/views/schema.ts';
 import { makeSpan, hexId } from '../helpers/spans.ts';
 

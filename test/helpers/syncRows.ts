@@ -1,20 +1,20 @@
-// A synchronous stand-in for buildRowsOf, kept while callers move over (tests and benches that
-// build rows from spans without a pipeline): the default enrichers over a process-wide
-// in-memory resolver, run in dependency order without awaiting. Nodes use buildRowsOf.
-import { compileEnrichmentOptions, defaultEnrichers } from '../enrich/defaults.ts';
-import type { Enricher, EnrichmentContext } from '../enrich/enricher.ts';
-import type { Entity } from '../enrich/entity.ts';
-import { MemoryEntityResolver } from '../enrich/memoryResolver.ts';
-import { dependencyOrder, emptyEnrichment } from '../enrich/pipeline.ts';
-import type { AssembledTrace } from '../model/trace.ts';
-import type { TraceRows } from '../store/api.ts';
-import { traceRowsOf } from './rows.ts';
+// Rows of a trace built synchronously, for tests that need view rows without a pipeline (the
+// live tests build written traces inline): the default enrichers over a process-wide in-memory
+// resolver, run in dependency order without awaiting. test/views/rows.test.ts checks that it
+// gives what buildRowsOf gives. Nodes use buildRowsOf.
+import { compileEnrichmentOptions, defaultEnrichers } from '../../src/enrich/defaults.ts';
+import type { Enricher, EnrichmentContext } from '../../src/enrich/enricher.ts';
+import type { Entity } from '../../src/enrich/entity.ts';
+import { MemoryEntityResolver } from '../../src/enrich/memoryResolver.ts';
+import { dependencyOrder, emptyEnrichment } from '../../src/enrich/pipeline.ts';
+import type { AssembledTrace } from '../../src/model/trace.ts';
+import type { TraceRows } from '../../src/store/api.ts';
+import { traceRowsOf } from '../../src/views/rows.ts';
 
 let enrichers: Enricher[] | undefined;
 const resolver = new MemoryEntityResolver();
 
 /**
- * @deprecated Use `buildRowsOf(pipeline)` (or `traceRowsOf(await pipeline.enrich(trace))`).
  * Rows of an assembled trace, enriched synchronously; an enricher that throws keeps its
  * defaults, as in the pipeline.
  */
