@@ -35,6 +35,7 @@ export type ViewWriterMsg =
    * store after the lease is released.
    */
   | { type: 'DropPartitions'; partitions: readonly number[]; replyTo: ActorRef<{ type: 'PartitionsDropped' }> }
+  | { type: 'Prepared'; batch: number; written?: WrittenTrace[] }
   | { type: 'FlushDone'; ok: boolean }
   | { type: 'RetryFlush' }
   | { type: 'Stop' };
@@ -69,17 +70,39 @@ interface Pending {
   spans: number;
 }
 
+/** Batches taken from the queue together: one store write. */
+interface Batch {
+  /** Distinguishes this batch's replies from those of a batch cancelled before it finished. */
+  id: number;
+  pendings: Pending[];
+  spans: number;
+  /** Keys of its traces (tenant + trace id): a batch is prepared early only when it shares none with the write in progress. */
+  keys: Set<string>;
+  /** Its traces, merged, assembled and turned into rows; set once prepared. */
+  written?: WrittenTrace[];
+  started: number;
+}
+
 interface State {
   queue: Pending[];
-  writing: Pending[] | null;
+  /** The batch being written to the store. */
+  writing: Batch | null;
+  /** The next batch, being prepared (stored spans read, enrichment) or prepared, while `writing` runs. */
+  next: Batch | null;
   /** Replies due when the write in progress ends. */
   dropWaiters: ActorRef<{ type: 'PartitionsDropped' }>[];
   failures: number;
+  /** A write or a preparation failed: nothing new is prepared until RetryFlush. */
+  backingOff: boolean;
   stopped: boolean;
+  batchIds: number;
 }
 
-/** Writes one batch: merge with stored spans, assemble, derive rows, replace (under the batch's lease tokens, if any). */
-export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[], fences: readonly WriteFence[] = []): Promise<WrittenTrace[]> {
+/**
+ * Reads a batch's stored spans and turns its traces into rows: the part of a write that runs
+ * before the store write, and may run while the previous batch is being written.
+ */
+export async function prepareTraces(deps: ViewWriterDeps, batch: ClosedTrace[]): Promise<WrittenTrace[]> {
   const merged = new Map<string, ClosedTrace>();
   for (const tr of batch) {
     const key = traceKeyString(tr);
@@ -91,53 +114,112 @@ export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[], fe
   // All traces of the batch are enriched at once: entity misses of every trace then share the
   // resolver's batched store round trips, and the writer waits for one round of actor messages
   // (each a macrotask, queued behind ingest) rather than one per trace.
-  const written: WrittenTrace[] = await Promise.all([...merged].map(async ([key, tr]) => {
+  return Promise.all([...merged].map(async ([key, tr]) => {
     const before = stored.get(key);
     // Stored spans first: a re-sent duplicate keeps the version already written.
     const trace = assembleTrace(before ? before.concat(tr.spans) : tr.spans, before ? 1 : 0);
     return { trace, rows: await deps.rowsOf(trace) };
   }));
+}
+
+/** Writes one batch: merge with stored spans, assemble, derive rows, replace (under the batch's lease tokens, if any). */
+export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[], fences: readonly WriteFence[] = []): Promise<WrittenTrace[]> {
+  const written = await prepareTraces(deps, batch);
   await deps.store.replaceTraces(written.map((w) => w.rows), fences.length > 0 ? { fences } : undefined);
   return written;
 }
 
+/**
+ * The view writer. Batches are written one at a time, and the next batch is prepared (stored
+ * spans read, traces enriched into rows) while the current one is written: the store's
+ * asynchronous work (existence checks, COMMIT, on DuckDB's own threads) then overlaps with
+ * enrichment on this thread instead of leaving it idle. A batch sharing a trace with the write
+ * in progress waits for it, since it must read that write's spans. A failed write puts its
+ * batch back first and the prepared one after it, in order.
+ */
 export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: ViewWriterDeps): ActorRef<ViewWriterMsg> {
   let self: ActorRef<ViewWriterMsg>;
 
-  const startFlush = (state: State): void => {
-    if (state.writing || state.queue.length === 0 || state.stopped) return;
-    const take: Pending[] = [];
+  /** Takes the next batch from the queue (refusing partitions whose lease is gone), or null. */
+  const take = (state: State): Batch | null => {
+    const pendings: Pending[] = [];
     let spans = 0;
-    while (state.queue.length > 0 && (take.length === 0 || spans + state.queue[0].spans <= deps.maxBatchSpans)) {
+    while (state.queue.length > 0 && (pendings.length === 0 || spans + state.queue[0].spans <= deps.maxBatchSpans)) {
       const p = state.queue.shift()!;
       if (deps.fence && !deps.fence.admit(p.partition, 'write')) {
         tell(p.replyTo, { type: 'WriteFailed', batchId: p.batchId });
         continue;
       }
-      take.push(p);
+      pendings.push(p);
       spans += p.spans;
     }
-    if (take.length === 0) return;
-    state.writing = take;
-    const traces = take.flatMap((p) => p.traces);
-    const started = performance.now();
-    const report = (ok: boolean) => deps.onFlush?.({ traces: traces.length, spans, ms: performance.now() - started, ok });
+    if (pendings.length === 0) return null;
+    const keys = new Set<string>();
+    for (const p of pendings) for (const tr of p.traces) keys.add(traceKeyString(tr));
+    return { id: ++state.batchIds, pendings, spans, keys, started: performance.now() };
+  };
+
+  const report = (b: Batch, ok: boolean) =>
+    deps.onFlush?.({ traces: b.pendings.reduce((n, p) => n + p.traces.length, 0), spans: b.spans, ms: performance.now() - b.started, ok });
+
+  /** Prepares the next batch when none is, as long as it shares no trace with the write in progress. */
+  const startNext = (state: State): void => {
+    if (state.next || state.queue.length === 0 || state.stopped) return;
+    if (state.backingOff) return;
+    const batch = take(state);
+    if (!batch) return;
+    if (state.writing && [...batch.keys].some((k) => state.writing!.keys.has(k))) {
+      state.queue.unshift(...batch.pendings);
+      return;
+    }
+    state.next = batch;
+    const traces = batch.pendings.flatMap((p) => p.traces);
+    prepareTraces(deps, traces).then(
+      (written) => tell(self, { type: 'Prepared', batch: batch.id, written }),
+      (err: unknown) => {
+        deps.logger.warn({ err, traces: traces.length }, 'preparing view rows failed; will retry');
+        tell(self, { type: 'Prepared', batch: batch.id });
+      },
+    );
+  };
+
+  /** Writes the prepared batch when no write is in progress. */
+  const startWrite = (state: State): void => {
+    const batch = state.next;
+    if (state.writing || !batch?.written || state.stopped) return;
+    state.next = null;
+    state.writing = batch;
     const fences: WriteFence[] = [];
-    for (const partition of new Set(take.map((p) => p.partition))) {
+    for (const partition of new Set(batch.pendings.map((p) => p.partition))) {
       const token = deps.fence?.tokenOf?.(partition);
       if (token !== undefined) fences.push({ partition, token });
     }
-    writeTraces(deps, traces, fences)
-      .then((written) => {
-        report(true);
+    const written = batch.written;
+    deps.store.replaceTraces(written.map((w) => w.rows), fences.length > 0 ? { fences } : undefined).then(
+      () => {
+        report(batch, true);
         deps.onWritten?.(written);
         tell(self, { type: 'FlushDone', ok: true });
-      })
-      .catch((err) => {
-        report(false);
-        deps.logger.warn({ err, traces: traces.length }, 'view store write failed; will retry');
+      },
+      (err: unknown) => {
+        report(batch, false);
+        deps.logger.warn({ err, traces: written.length }, 'view store write failed; will retry');
         tell(self, { type: 'FlushDone', ok: false });
-      });
+      },
+    );
+  };
+
+  const advance = (state: State): void => {
+    startWrite(state);
+    startNext(state);
+    startWrite(state);
+  };
+
+  const backOff = (state: State): void => {
+    state.backingOff = true;
+    state.failures++;
+    const delay = Math.min(5000, 100 * 2 ** Math.min(state.failures, 6));
+    setTimeout(() => tell(self, { type: 'RetryFlush' }), delay).unref();
   };
 
   const handle = (state: State, msg: ViewWriterMsg): State => {
@@ -154,38 +236,65 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
           traces: msg.traces,
           spans: msg.traces.reduce((n, t) => n + t.spans.length, 0),
         });
-        startFlush(state);
+        advance(state);
         break;
+      case 'Prepared': {
+        const batch = state.next;
+        if (!batch || batch.id !== msg.batch || batch.written) break; // cancelled meanwhile: its work is requeued
+        if (msg.written) {
+          batch.written = msg.written;
+          advance(state);
+        } else {
+          state.next = null;
+          state.queue.unshift(...batch.pendings);
+          backOff(state);
+        }
+        break;
+      }
       case 'FlushDone': {
-        const done = state.writing ?? [];
+        const done = state.writing;
         state.writing = null;
         for (const r of state.dropWaiters.splice(0)) tell(r, { type: 'PartitionsDropped' });
+        if (!done) break;
         if (msg.ok) {
           state.failures = 0;
-          for (const p of done) tell(p.replyTo, { type: 'TracesWritten', batchId: p.batchId });
-          startFlush(state);
+          for (const p of done.pendings) tell(p.replyTo, { type: 'TracesWritten', batchId: p.batchId });
+          advance(state);
         } else {
-          // Keep the batch, in order, and back off: the store (e.g. PostgreSQL) may be restarting.
-          state.queue.unshift(...done);
-          state.failures++;
-          const delay = Math.min(5000, 100 * 2 ** Math.min(state.failures, 6));
-          setTimeout(() => tell(self, { type: 'RetryFlush' }), delay).unref();
+          // Keep the batch, in order, ahead of the one prepared after it (whose rows are then
+          // built again: a retried write may have been partly applied elsewhere), and back off:
+          // the store (e.g. PostgreSQL) may be restarting.
+          const next = state.next;
+          state.next = null;
+          state.queue.unshift(...done.pendings, ...(next?.pendings ?? []));
+          backOff(state);
         }
         break;
       }
       case 'RetryFlush':
-        startFlush(state);
+        state.backingOff = false;
+        advance(state);
         break;
       case 'DropPartitions': {
         const leaving = new Set(msg.partitions);
+        // A batch not yet being written is taken apart: the leaving partitions' part is dropped,
+        // the rest goes back to the queue and is prepared again.
+        const next = state.next;
+        if (next && next.pendings.some((p) => leaving.has(p.partition))) {
+          state.next = null;
+          state.queue.unshift(...next.pendings);
+        }
         for (const p of state.queue) if (leaving.has(p.partition)) tell(p.replyTo, { type: 'WriteFailed', batchId: p.batchId });
         state.queue = state.queue.filter((p) => !leaving.has(p.partition));
-        if (state.writing?.some((p) => leaving.has(p.partition))) state.dropWaiters.push(msg.replyTo);
+        if (state.writing?.pendings.some((p) => leaving.has(p.partition))) state.dropWaiters.push(msg.replyTo);
         else tell(msg.replyTo, { type: 'PartitionsDropped' });
+        advance(state);
         break;
       }
       case 'Stop':
         state.stopped = true;
+        if (state.next) state.queue.unshift(...state.next.pendings);
+        state.next = null;
         for (const p of state.queue) tell(p.replyTo, { type: 'WriteFailed', batchId: p.batchId });
         state.queue = [];
         break;
@@ -195,7 +304,7 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
 
   self = spawnActor<State, ViewWriterMsg>(parent, {
     name: 'view-writer',
-    initialState: { queue: [], writing: null, dropWaiters: [], failures: 0, stopped: false },
+    initialState: { queue: [], writing: null, next: null, dropWaiters: [], failures: 0, backingOff: false, stopped: false, batchIds: 0 },
     handle,
     onCrash: 'resume',
     logger: deps.logger,

@@ -1,9 +1,12 @@
 // writeTraces: the traces of one batch are enriched together, so a batch waits for one round of
 // entity lookups rather than one per trace (each lookup is queued behind ingest work).
+// The ViewWriter actor prepares the next batch while the current one is written, never for a
+// trace the current write holds, and keeps batch order when a write fails.
 
 import t from 'tap';
 import { pino } from 'pino';
-import { writeTraces, type ViewWriterDeps } from '../../src/actors/viewWriter.ts';
+import { spawnViewWriter, writeTraces, type ClosedTrace, type ViewWriterDeps, type WrittenReply } from '../../src/actors/viewWriter.ts';
+import { spawnActor, startActorSystem, stopActorSystem, tell, type ActorRef } from '../../src/actors/runtime.ts';
 import type { Span } from '../../src/model/span.ts';
 import type { AssembledTrace } from '../../src/model/trace.ts';
 import type { TraceRows, ViewStore } from '../../src/store/api.ts';
@@ -77,4 +80,126 @@ t.test('a trace that appears twice in a batch is enriched and written once, with
   t.equal(calls, 1);
   t.equal(result[0].trace.spans.length, 2);
   t.equal(written[0].length, 1);
+});
+
+/** An actor that collects the writer's replies, and waits for a number of them. */
+function replies(system: ReturnType<typeof startActorSystem>): { ref: ActorRef<WrittenReply>; got: WrittenReply[]; until: (n: number) => Promise<void> } {
+  const got: WrittenReply[] = [];
+  let waiters: { n: number; resolve: () => void }[] = [];
+  const ref = spawnActor<null, WrittenReply>(system, {
+    name: 'replies',
+    initialState: null,
+    onCrash: 'resume',
+    logger: pino({ level: 'silent' }),
+    handle: (state, msg) => {
+      got.push(msg);
+      waiters = waiters.filter((w) => (got.length >= w.n ? (w.resolve(), false) : true));
+      return state;
+    },
+  });
+  const until = (n: number) =>
+    got.length >= n ? Promise.resolve() : new Promise<void>((resolve, reject) => {
+      // Not unref'd: it also keeps the process alive through the writer's (unref'd) retry timer.
+      const timer = setTimeout(() => reject(new Error(`only ${got.length} of ${n} replies: ${JSON.stringify(got)}`)), 20_000);
+      waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  return { ref, got, until };
+}
+
+const closed = (traceNo: number, spans = 2): ClosedTrace => ({ tenant: 't', traceId: span(traceNo, 0).traceId, spans: Array.from({ length: spans }, (_, i) => span(traceNo, i)) });
+
+t.test('the writer prepares the next batch while the current one is being written', async (t) => {
+  const system = startActorSystem('vw-overlap');
+  t.teardown(() => stopActorSystem(system));
+  const events: string[] = [];
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+  const { store } = recordingStore();
+  let writes = 0;
+  store.replaceTraces = async (traces) => {
+    const n = ++writes;
+    events.push(`write ${n} start (${traces.map((r) => r.key.traceId.slice(-1)).join(',')})`);
+    if (n === 1) await firstHeld;
+    events.push(`write ${n} end`);
+  };
+  const writer = spawnViewWriter(system, {
+    store, logger: pino({ level: 'silent' }), maxBatchSpans: 2,
+    rowsOf: async (trace) => {
+      events.push(`rows ${trace.traceId.slice(-1)}`);
+      // The second batch's rows are built while the first write is held.
+      if (trace.traceId.endsWith('2')) releaseFirst();
+      return rowsFor(trace);
+    },
+  });
+  const r = replies(system);
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 1, traces: [closed(1)], replyTo: r.ref });
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 2, traces: [closed(2)], replyTo: r.ref });
+  await r.until(2);
+  t.same(r.got, [{ type: 'TracesWritten', batchId: 1 }, { type: 'TracesWritten', batchId: 2 }]);
+  t.ok(events.indexOf('rows 2') < events.indexOf('write 1 end'), `rows of batch 2 built during write 1: ${events.join('; ')}`);
+  t.ok(events.indexOf('write 1 end') < events.indexOf('write 2 start (2)'), 'writes stay one at a time, in order');
+});
+
+t.test('a batch with a trace the current write holds is prepared only after that write, and sees its spans', async (t) => {
+  const system = startActorSystem('vw-same-trace');
+  t.teardown(() => stopActorSystem(system));
+  const { store } = recordingStore();
+  const stored = new Map<string, Span[]>();
+  const events: string[] = [];
+  store.storedSpans = async (keys) => {
+    events.push('read');
+    const out = new Map<string, Span[]>();
+    for (const k of keys) {
+      const spans = stored.get(k.traceId);
+      if (spans) out.set(`${k.tenant}\u0000${k.traceId}`, spans);
+    }
+    return out;
+  };
+  store.replaceTraces = async (traces) => {
+    events.push('write start');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    events.push('write end');
+  };
+  const spansOf = new Map<string, number>();
+  const writer = spawnViewWriter(system, {
+    store, logger: pino({ level: 'silent' }), maxBatchSpans: 2,
+    rowsOf: async (trace) => {
+      spansOf.set(`${trace.traceId}@${trace.revision}`, trace.spans.length);
+      stored.set(trace.traceId, trace.spans);
+      return rowsFor(trace);
+    },
+  });
+  const r = replies(system);
+  const first = closed(7);
+  const late: ClosedTrace = { tenant: 't', traceId: first.traceId, spans: [span(7, 5)] };
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 1, traces: [first], replyTo: r.ref });
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 2, traces: [late], replyTo: r.ref });
+  await r.until(2);
+  t.same(events, ['read', 'write start', 'write end', 'read', 'write start', 'write end']);
+  t.equal(spansOf.get(`${first.traceId}@1`), 3, 'the re-opened trace has the first write\'s spans and the late one');
+});
+
+t.test('a failed write is retried first, and the batch prepared behind it is written after it', async (t) => {
+  const system = startActorSystem('vw-retry');
+  t.teardown(() => stopActorSystem(system));
+  const { store } = recordingStore();
+  const attempts: string[] = [];
+  let failed = false;
+  store.replaceTraces = async (traces) => {
+    const ids = traces.map((r) => r.key.traceId.slice(-1)).join(',');
+    attempts.push(ids);
+    // The first write fails once, after the second batch has had time to be prepared.
+    if (!failed) {
+      failed = true;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      throw new Error('store restarting');
+    }
+  };
+  const writer = spawnViewWriter(system, { store, logger: pino({ level: 'silent' }), maxBatchSpans: 2, rowsOf: async (trace) => rowsFor(trace) });
+  const r = replies(system);
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 1, traces: [closed(3)], replyTo: r.ref });
+  tell(writer, { type: 'WriteTraces', partition: 1, batchId: 2, traces: [closed(4)], replyTo: r.ref });
+  await r.until(2);
+  t.same(attempts, ['3', '3', '4'], 'batch 1 fails, is retried, then batch 2 is written');
+  t.same(r.got, [{ type: 'TracesWritten', batchId: 1 }, { type: 'TracesWritten', batchId: 2 }]);
 });
