@@ -82,6 +82,9 @@ function unary(o: GrpcReceiverOptions, receiver: string, work: Work): grpc.handl
     const run = async () => {
       const header = call.metadata.get(TENANT_HEADER).map(String);
       const tenant = tenantOf(header.length > 1 ? header : header[0], o.defaultTenant);
+      // Over the span log's bound: refused before decoding (see IngestSink.refusal).
+      const refused = o.sink.refusal?.();
+      if (refused) throw refused;
       return work(call.request, tenant);
     };
     run().then(

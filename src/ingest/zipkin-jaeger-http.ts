@@ -73,6 +73,8 @@ function buildSpanListHandler(opts: HandlerOptions, receiver: SpanListReceiver):
       }
       const tenant = tenantOf(req.headers[TENANT_HEADER], opts.defaultTenant);
       const body = await readBody(req, opts.maxBodyBytes);
+      const refused = opts.sink.refusal?.();
+      if (refused) throw refused;
       const spans = decode(body, tenant);
       if (spans.length > 0) await opts.sink.accept(spans);
       receiver.succeed(res, spans);

@@ -13,6 +13,12 @@ export class CollectingSink implements IngestSink {
   readonly spans: Span[] = [];
   batches = 0;
   refuseWith: TesseraError | undefined;
+  /** What `refusal()` answers: receivers ask it before decoding a request. */
+  refuseEarly: TesseraError | undefined;
+
+  refusal(): TesseraError | undefined {
+    return this.refuseEarly;
+  }
 
   async accept(spans: Span[]): Promise<void> {
     if (this.refuseWith) throw this.refuseWith;
