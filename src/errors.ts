@@ -41,6 +41,16 @@ export class TesseraError extends Error {
   }
 }
 
+/** A write refused by a store's fence (ADR 010): the partitions whose lease a newer owner holds. */
+export class FencedError extends TesseraError {
+  readonly partitions: readonly number[];
+
+  constructor(partitions: readonly number[]) {
+    super('FENCED', `write refused: a newer lease has written for partition(s) ${partitions.join(', ')}`);
+    this.partitions = partitions;
+  }
+}
+
 export const invalid = (message: string): TesseraError => new TesseraError('INVALID_ARGUMENT', message);
 export const unavailable = (message: string, retryAfterSec = 1): TesseraError =>
   new TesseraError('UNAVAILABLE', message, { retryAfterSec });

@@ -10,6 +10,7 @@ import type { AssembledTrace } from '../model/trace.ts';
 import type { TraceRows, ViewStore, WriteFence } from '../store/api.ts';
 import { traceKeyString } from '../store/api.ts';
 import { assembleTrace } from '../trace/assemble.ts';
+import { FencedError } from '../errors.ts';
 import { spawnActor, tell, type ActorRef, type ActorSystem } from './runtime.ts';
 import type { PartitionFence } from '../sharding/ownership.ts';
 
@@ -36,7 +37,8 @@ export type ViewWriterMsg =
    */
   | { type: 'DropPartitions'; partitions: readonly number[]; replyTo: ActorRef<{ type: 'PartitionsDropped' }> }
   | { type: 'Prepared'; batch: number; written?: WrittenTrace[] }
-  | { type: 'FlushDone'; ok: boolean }
+  /** `fenced`: the store refused the write for these partitions (a newer owner holds them). */
+  | { type: 'FlushDone'; ok: boolean; fenced?: readonly number[] }
   | { type: 'RetryFlush' }
   | { type: 'Stop' };
 
@@ -203,6 +205,11 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
       },
       (err: unknown) => {
         report(batch, false);
+        if (err instanceof FencedError) {
+          deps.logger.info({ partitions: err.partitions }, 'view store write fenced: those partitions have a newer owner');
+          tell(self, { type: 'FlushDone', ok: false, fenced: err.partitions });
+          return;
+        }
         deps.logger.warn({ err, traces: written.length }, 'view store write failed; will retry');
         tell(self, { type: 'FlushDone', ok: false });
       },
@@ -259,6 +266,15 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
         if (msg.ok) {
           state.failures = 0;
           for (const p of done.pendings) tell(p.replyTo, { type: 'TracesWritten', batchId: p.batchId });
+          advance(state);
+        } else if (msg.fenced) {
+          // The fenced partitions' traces are their new owner's to write: give them up at once,
+          // and write the rest of the batch again without waiting for the lease loss to be noticed.
+          const lost = new Set(msg.fenced);
+          for (const p of done.pendings) if (lost.has(p.partition)) tell(p.replyTo, { type: 'WriteFailed', batchId: p.batchId });
+          const next = state.next;
+          state.next = null;
+          state.queue.unshift(...done.pendings.filter((p) => !lost.has(p.partition)), ...(next?.pendings ?? []));
           advance(state);
         } else {
           // Keep the batch, in order, ahead of the one prepared after it (whose rows are then

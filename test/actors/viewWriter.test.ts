@@ -6,6 +6,7 @@
 import t from 'tap';
 import { pino } from 'pino';
 import { spawnViewWriter, writeTraces, type ClosedTrace, type ViewWriterDeps, type WrittenReply } from '../../src/actors/viewWriter.ts';
+import { FencedError } from '../../src/errors.ts';
 import { spawnActor, startActorSystem, stopActorSystem, tell, type ActorRef } from '../../src/actors/runtime.ts';
 import type { Span } from '../../src/model/span.ts';
 import type { AssembledTrace } from '../../src/model/trace.ts';
@@ -202,4 +203,28 @@ t.test('a failed write is retried first, and the batch prepared behind it is wri
   await r.until(2);
   t.same(attempts, ['3', '3', '4'], 'batch 1 fails, is retried, then batch 2 is written');
   t.same(r.got, [{ type: 'TracesWritten', batchId: 1 }, { type: 'TracesWritten', batchId: 2 }]);
+});
+
+t.test('a fenced write gives up the fenced partitions at once and writes the rest again without backing off', async (t) => {
+  const system = startActorSystem('vw-fenced');
+  t.teardown(() => stopActorSystem(system));
+  const { store } = recordingStore();
+  const attempts: { ids: string; at: number }[] = [];
+  store.replaceTraces = async (traces) => {
+    const ids = traces.map((r) => r.key.traceId.slice(-1)).sort().join(',');
+    attempts.push({ ids, at: performance.now() });
+    // The first write is held so that the next two batches are queued, and taken, together.
+    if (attempts.length === 1) await new Promise((resolve) => setTimeout(resolve, 30));
+    if (attempts.length === 2) throw new FencedError([1]);
+  };
+  const writer = spawnViewWriter(system, { store, logger: pino({ level: 'silent' }), maxBatchSpans: 10, rowsOf: async (trace) => rowsFor(trace) });
+  const r = replies(system);
+  tell(writer, { type: 'WriteTraces', partition: 2, batchId: 1, traces: [closed(4)], replyTo: r.ref });
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 2, traces: [closed(5)], replyTo: r.ref });
+  tell(writer, { type: 'WriteTraces', partition: 1, batchId: 3, traces: [closed(6)], replyTo: r.ref });
+  await r.until(3);
+  t.same(attempts.map((a) => a.ids), ['4', '5,6', '5'], 'the fenced write held both partitions; its retry only the unfenced one');
+  t.same(r.got, [{ type: 'TracesWritten', batchId: 1 }, { type: 'WriteFailed', batchId: 3 }, { type: 'TracesWritten', batchId: 2 }]);
+  const gap = attempts[2].at - attempts[1].at;
+  t.ok(gap < 180, `no back-off before the retry (${gap.toFixed(0)} ms; a back-off waits 200 ms)`);
 });

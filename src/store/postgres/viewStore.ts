@@ -3,7 +3,7 @@
 // is replaced in one transaction (delete the traces stored before, insert every view's rows
 // with one INSERT … unnest per view); queries are rendered by sql.ts and run on the pool.
 import type { Logger } from 'pino';
-import { TesseraError } from '../../errors.ts';
+import { FencedError, TesseraError } from '../../errors.ts';
 import type { Span } from '../../model/span.ts';
 import { decodeSpanBatch } from '../codec.ts';
 import { traceKeyString, type ReplaceOptions, type TraceKey, type TraceRows, type ViewStore, type WriteFence } from '../api.ts';
@@ -120,7 +120,7 @@ export async function openPostgresViewStore(opts: PgViewStoreOptions): Promise<V
         const raised = await client.query<{ partition: number }>({ name: 'tessera_raise_fences', text: RAISE_FENCES, values: [fenced.partitions, fenced.tokens] });
         if (raised.rowCount !== fenced.partitions.length) {
           const ok = new Set(raised.rows.map((r) => r.partition));
-          throw new TesseraError('FENCED', `write refused: a newer lease has written for partition(s) ${fenced.partitions.filter((p) => !ok.has(p)).join(', ')}`);
+          throw new FencedError(fenced.partitions.filter((p) => !ok.has(p)));
         }
       }
       // Only traces stored before need deleting; their rawTraceView row says which. A batch that
