@@ -12,6 +12,8 @@ export interface Figure {
   ceiling?: string;
   /** Higher is better (rates) or lower is better (latency, bytes). */
   better?: 'higher' | 'lower';
+  /** When the script repeats itself (`value` is then their median): one value per repeat, for min – max. */
+  samples?: number[];
 }
 
 export const fmt = (v: number): string =>
@@ -23,7 +25,8 @@ export function printFigures(title: string, figures: readonly Figure[]): void {
   for (const f of figures) {
     const ceiling = f.ceiling === undefined ? undefined : byId.get(f.ceiling);
     const ratio = ceiling === undefined || ceiling.value === 0 ? '' : `  (${((100 * f.value) / ceiling.value).toFixed(0)} % of ${ceiling.label})`;
-    console.log(`  ${f.label.padEnd(44)} ${fmt(f.value).padStart(12)} ${f.unit}${ratio}`);
+    const range = f.samples !== undefined && f.samples.length > 1 ? `  [${fmt(Math.min(...f.samples))} – ${fmt(Math.max(...f.samples))}]` : '';
+    console.log(`  ${f.label.padEnd(44)} ${fmt(f.value).padStart(12)} ${f.unit}${range}${ratio}`);
   }
 }
 
