@@ -1,10 +1,13 @@
 // `npm run bench`: runs every benchmark scenario several times, each run in a fresh process,
 // takes the median of each figure, computes ratios to the ceilings measured in the same run,
 // prints them and writes docs/benchmarks.md (date, machine, Node version, figures, ratios).
-//   npm run bench -- [--repeats 3] [--only decode,redis,loadgen,spanlog,store,e2e,views,query,live] [--quick] [--no-write]
+// Each scenario's results are also kept in docs/benchmarks.json, so a run of some scenarios
+// (--only) replaces theirs and keeps the others' last results, each section saying when and at
+// what load it was measured.
+//   npm run bench -- [--repeats 3] [--only decode,redis,loadgen,spanlog,store,e2e,views,entities,query,query10m,live,cluster] [--quick] [--no-write]
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Figure, fmt } from './figures.ts';
@@ -33,6 +36,7 @@ const SCENARIOS: Scenario[] = [
   { id: 'e2e', title: 'End to end', file: 'e2e.ts', args: (q) => ['--seconds', q ? '5' : '15'] },
   // Scenarios of other issues that follow the same --json convention (bench/figures.ts).
   { id: 'views', title: 'View writes with enrichment', file: 'views-write.ts', args: (q) => (q ? ['--traces', '1000'] : []) },
+  { id: 'entities', title: 'Entity cache', file: 'entity-cache.ts', args: (q) => (q ? ['--warm', '500', '--traces', '2000'] : []) },
   { id: 'query', title: 'Query latency', file: 'query.ts', args: (q) => (q ? ['--spans', '100000', '--runs', '10'] : []) },
   // 10 M spans: the 1 M loadgen set replicated ten times in SQL (bench/queryData.ts); the tag search takes a minute a run, so few runs.
   {
@@ -46,6 +50,7 @@ const SCENARIOS: Scenario[] = [
 
 const BENCH = import.meta.dirname;
 const DOC = resolve(BENCH, '../docs/benchmarks.md');
+const STORE = resolve(BENCH, '../docs/benchmarks.json');
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -83,9 +88,17 @@ interface Result {
   summaries: Summary[];
   lastOutput: string;
   skipped?: string;
+  /** When and how it was measured: ISO date, load average at its start, repeats, --quick. */
+  measured?: { date: string; load: string; repeats: number; quick: boolean };
 }
 
 async function runScenario(s: Scenario): Promise<Result> {
+  const measured = { date: new Date().toISOString(), load: os.loadavg().map((l) => l.toFixed(1)).join(', '), repeats, quick };
+  const result = await measure(s);
+  return { ...result, measured };
+}
+
+async function measure(s: Scenario): Promise<Result> {
   if (!existsSync(join(BENCH, s.file))) return { scenario: s, summaries: [], lastOutput: '', skipped: `bench/${s.file} is not in the tree yet` };
   if (s.needs !== undefined && spawnSync('which', [s.needs]).status !== 0) {
     return { scenario: s, summaries: [], lastOutput: '', skipped: `${s.needs} is not installed` };
@@ -117,12 +130,11 @@ async function runScenario(s: Scenario): Promise<Result> {
 
 function machine(): string[] {
   const cpus = os.cpus();
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(', ');
   return [
-    `- Date: ${new Date().toISOString()}`,
+    `- Written: ${new Date().toISOString()}`,
     `- Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}`,
-    `- Node.js ${process.version}; load average when the run started: ${load}`,
-    `- Each scenario ran ${repeats} time${repeats === 1 ? '' : 's'} in a fresh process (live: ${repeats} rounds in one process, each on fresh nodes); figures are medians, [min – max] beside them${quick ? ' (--quick: short runs)' : ''}.`,
+    `- Node.js ${process.version}`,
+    '- Each scenario ran the given number of times, each in a fresh process (live: that many rounds in one process, each on fresh nodes); figures are medians, [min – max] beside them. Each section says when it was measured and the load average then: a run of some scenarios (`--only`) keeps the others\' last results.',
   ];
 }
 
@@ -145,6 +157,20 @@ function goals(medians: Map<string, Summary>): string[] {
     const met = better === 'higher' ? value >= target : value <= target;
     return `| ${goal} | ${fmt(value)} ${unit} | ${met ? 'met' : 'not met'} |`;
   };
+  /** The gateway's overhead at 10 M spans: its worst ratio of gateway p50 to the same SQL run directly. */
+  const overhead = (): string => {
+    const goal = 'issue 5: gateway overhead ≤ 1.5× the raw SQL at 10 M spans (worst scenario, p50)';
+    let worst: { ratio: number; label: string } | undefined;
+    for (const [id, s] of medians) {
+      const m = /^query10m\.(.+)\.p50$/.exec(id);
+      const raw = m ? v(`query10m.${m[1]}.raw`) : undefined;
+      if (!m || raw === undefined || raw <= 0) continue;
+      const ratio = median(s.values) / raw;
+      if (worst === undefined || ratio > worst.ratio) worst = { ratio, label: s.figure.label.replace(/: gateway p50.*$/, '') };
+    }
+    if (worst === undefined) return `| ${goal} | not measured | — |`;
+    return `| ${goal} | ${worst.ratio.toFixed(2)}× (${worst.label}) | ${worst.ratio <= 1.5 ? 'met' : 'not met'} |`;
+  };
   const decode = v('decode.raw');
   const e2e = v('e2e.embedded.perCore');
   const share = decode !== undefined && e2e !== undefined ? `${((100 * e2e) / decode).toFixed(0)} %` : 'not measured';
@@ -163,6 +189,9 @@ function goals(medians: Map<string, Summary>): string[] {
     row('issue 5: service/operation/duration search p50 ≤ 50 ms at 10 M spans', 'query10m.search.p50', 50, 'ms', 'lower'),
     row('issue 5: attribute (span tag) search p50 ≤ 300 ms at 10 M spans', 'query10m.tag.p50', 300, 'ms', 'lower'),
     row('issue 5: Q2 p50 ≤ 150 ms at 10 M spans', 'query10m.q2.p50', 150, 'ms', 'lower'),
+    overhead(),
+    row('issue 4: enrich + view rows ≥ 100 000 spans/s on one core (loadgen traces)', 'views.enrichRows', 100_000, 'spans/s per CPU-s', 'higher'),
+    row('issue 4: entity cache hit rate ≥ 99 % in steady state', 'entities.hitRate', 99, '%', 'higher'),
   ];
 }
 
@@ -171,6 +200,8 @@ function render(results: Result[]): string {
   const lines = ['# Benchmarks', '', 'Written by `npm run bench` (bench/run.ts); do not edit by hand. How to read and re-run them: [loadgen.md](loadgen.md#benchmarks).', '', ...machine(), '', '## Goals', '', ...goals(medians), ''];
   for (const r of results) {
     lines.push(`## ${r.scenario.title} (bench/${r.scenario.file})`, '');
+    const m = r.measured;
+    if (m) lines.push(`Measured ${m.date} (load average ${m.load}), ${m.repeats} time${m.repeats === 1 ? '' : 's'}${m.quick ? ', --quick' : ''}.`, '');
     if (r.skipped !== undefined) {
       lines.push(`Not measured: ${r.skipped}.`, '');
       if (r.lastOutput.trim() !== '') lines.push('```', r.lastOutput.trim().slice(-1500), '```', '');
@@ -187,11 +218,23 @@ function render(results: Result[]): string {
 }
 
 const selected = SCENARIOS.filter((s) => only === undefined || only.includes(s.id));
-const results: Result[] = [];
-for (const s of selected) results.push(await runScenario(s));
+// The last results of every scenario, replaced by this run's for the selected ones.
+const kept = new Map<string, Omit<Result, 'scenario'>>();
+if (existsSync(STORE)) {
+  for (const [id, r] of Object.entries(JSON.parse(readFileSync(STORE, 'utf8')) as Record<string, Omit<Result, 'scenario'>>)) kept.set(id, r);
+}
+for (const s of selected) {
+  const { scenario: _, ...r } = await runScenario(s);
+  kept.set(s.id, r);
+}
+const results: Result[] = SCENARIOS.flatMap((scenario) => {
+  const r = kept.get(scenario.id);
+  return r ? [{ scenario, ...r }] : [];
+});
 const doc = render(results);
 console.log(doc);
 if (write) {
   writeFileSync(DOC, `${doc}\n`);
+  writeFileSync(STORE, `${JSON.stringify(Object.fromEntries(kept), null, 1)}\n`);
   console.error(`wrote ${DOC}`);
 }
