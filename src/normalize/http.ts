@@ -5,7 +5,7 @@
 import type { Attributes } from '../model/span.ts';
 import type { KeyList, SpanLike } from './attrs.ts';
 import { callSide, firstOf, headerOf, intOf, joinHostPort, valueOf } from './attrs.ts';
-import { authorityOf, isAbsoluteUrl, isValidUrl, pathOf, queryOf, schemeOf } from './url.ts';
+import { isAbsoluteUrl, pathOf, queryOf, type UrlParts, urlParts } from './url.ts';
 
 export const HTTP_METHOD_KEYS: KeyList = ['http.request.method', 'http.method'];
 /** Holds the real method when `http.request.method` is OTel's `_OTHER`. */
@@ -59,32 +59,65 @@ export function httpMethod(span: SpanLike): string {
  * OTel parts, else the first valid relative URL among the keys, else ''.
  */
 export function httpRequestUrl(span: SpanLike): string {
-  // Enrichment asks for the same span's URL from several resolvers (protocol, path, query,
-  // host, backend, API name); a span is not changed once decoded, so its answer is kept.
-  let url = requestUrls.get(span);
-  if (url === undefined) requestUrls.set(span, (url = resolveRequestUrl(span)));
-  return url;
+  return requestOf(span).url;
 }
 
-const requestUrls = new WeakMap<SpanLike, string>();
+/**
+ * What the HTTP resolvers read of a span's request, worked out once per span. Enrichment asks
+ * for the same span's URL from several resolvers (protocol, path, query, host, backend, API
+ * name) and a span is not changed once decoded, so the URL, its parsed parts and the scheme the
+ * attributes name are kept instead of being looked up again by each.
+ */
+interface RequestFacts {
+  url: string;
+  /** The URL's parts; null when there is no URL. */
+  parts: UrlParts | null;
+  /** schemeFromAttributes, once something needed it. */
+  scheme: string | undefined;
+  /** httpPath, once something needed it. */
+  path: string | undefined;
+}
 
-function resolveRequestUrl(span: SpanLike): string {
+const requests = new WeakMap<SpanLike, RequestFacts>();
+
+/**
+ * Only spans with a request URL are remembered: the others (database, messaging calls) are
+ * asked once, by protocolOf, and a WeakMap entry per span costs more than resolving again.
+ */
+function requestOf(span: SpanLike): RequestFacts {
+  let facts = requests.get(span);
+  if (facts === undefined) {
+    facts = resolveRequest(span);
+    if (facts.url !== '') requests.set(span, facts);
+  }
+  return facts;
+}
+
+function resolveRequest(span: SpanLike): RequestFacts {
   const attrs = span.attributes;
   let relative = '';
+  let relativeParts: UrlParts | null = null;
   for (let i = 0; i < HTTP_URL_KEYS.length; i++) {
     const value = valueOf(attrs, HTTP_URL_KEYS[i]);
     if (value === '') continue;
-    if (isAbsoluteUrl(value)) return value;
-    if (relative === '' && isValidUrl(value)) relative = value;
+    const parts = urlParts(value);
+    if (parts === null) continue;
+    if (parts.absolute) return { url: value, parts, scheme: undefined, path: undefined };
+    if (relative === '') {
+      relative = value;
+      relativeParts = parts;
+    }
   }
-  const built = otelUrl(span);
-  return built !== '' ? built : relative;
+  const scheme = schemeFromAttributes(attrs);
+  const built = otelUrlWith(span, scheme);
+  if (built !== '') return { url: built, parts: urlParts(built), scheme, path: undefined };
+  return { url: relative, parts: relativeParts, scheme, path: undefined };
 }
 
 /** The absolute request URL, or '' (a relative URL is not a URL here). */
 export function httpUrl(span: SpanLike): string {
-  const url = httpRequestUrl(span);
-  return isAbsoluteUrl(url) ? url : '';
+  const { url, parts } = requestOf(span);
+  return parts !== null && parts.absolute ? url : '';
 }
 
 /**
@@ -95,8 +128,11 @@ export function httpUrl(span: SpanLike): string {
  * `server.address` [: `server.port`]. '' when a part is missing.
  */
 export function otelUrl(span: SpanLike): string {
+  return otelUrlWith(span, schemeFromAttributes(span.attributes));
+}
+
+function otelUrlWith(span: SpanLike, scheme: string): string {
   const attrs = span.attributes;
-  const scheme = schemeFromAttributes(attrs);
   if (scheme === '') return '';
   const target = otelTarget(attrs);
   if (target === '') return '';
@@ -165,16 +201,18 @@ function forwardedProto(header: string): string {
  * ended at a proxy), https; without an absolute URL, the request attributes alone. '' if none.
  */
 export function httpScheme(span: SpanLike): string {
-  const fromAttributes = schemeFromAttributes(span.attributes);
-  const fromUrl = schemeOf(httpRequestUrl(span));
-  if (fromUrl === '' || fromUrl === 'https') return fromUrl || fromAttributes;
+  const facts = requestOf(span);
+  const fromUrl = facts.parts?.scheme ?? '';
+  if (fromUrl === 'https') return fromUrl;
+  const fromAttributes = (facts.scheme ??= schemeFromAttributes(span.attributes));
+  if (fromUrl === '') return fromAttributes;
   return fromAttributes === 'https' ? fromAttributes : fromUrl;
 }
 
 /** host[:port] of the absolute URL, else `http.host`, the Host header, `server.address`[:port]. */
 export function httpHost(span: SpanLike): string {
   const attrs = span.attributes;
-  const fromUrl = authorityOf(httpRequestUrl(span));
+  const fromUrl = requestOf(span).parts?.host ?? '';
   if (fromUrl !== '') return fromUrl;
   for (let i = 0; i < HTTP_HOST_KEYS.length; i++) {
     const host = headerOf(attrs, HTTP_HOST_KEYS[i]);
@@ -189,6 +227,12 @@ export function httpHost(span: SpanLike): string {
  * request URL ("" → "/"); normalized, trailing slashes stripped ("/" stays). '' if none.
  */
 export function httpPath(span: SpanLike): string {
+  // Asked by the HTTP attribute, API name and backend enrichers of the same span.
+  const facts = requestOf(span);
+  return (facts.path ??= resolvePath(span, facts));
+}
+
+function resolvePath(span: SpanLike, facts: RequestFacts): string {
   const attrs = span.attributes;
   for (let i = 0; i < HTTP_PATH_KEYS.length; i++) {
     const value = valueOf(attrs, HTTP_PATH_KEYS[i]);
@@ -197,8 +241,7 @@ export function httpPath(span: SpanLike): string {
       if (path !== '') return path;
     }
   }
-  const url = httpRequestUrl(span);
-  return url === '' ? '' : pathOf(url);
+  return facts.parts?.path ?? '';
 }
 
 /** The query string without "?": the query keys, else the request URL's, else `http.target`'s. */
@@ -206,8 +249,7 @@ export function httpQueryString(span: SpanLike): string {
   const attrs = span.attributes;
   const direct = firstOf(attrs, HTTP_QUERY_KEYS);
   if (direct !== '') return direct.startsWith('?') ? direct.slice(1) : direct;
-  const url = httpRequestUrl(span);
-  const fromUrl = url === '' ? '' : queryOf(url);
+  const fromUrl = requestOf(span).parts?.query ?? '';
   if (fromUrl !== '') return fromUrl;
   const target = valueOf(attrs, 'http.target');
   return target.startsWith('/') ? queryOf(target) : '';

@@ -14,7 +14,7 @@ const SCHEME_PREFIX = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/;
  */
 const SCHEMELESS_AUTHORITY = /^(?:(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}|\d{1,3}(?:\.\d{1,3}){3}|localhost)(?=[/?#]|$)/;
 
-interface UrlParts {
+export interface UrlParts {
   /** "scheme://host..." that parses. */
   absolute: boolean;
   /** Lower-case scheme, '' unless absolute. */
@@ -29,6 +29,11 @@ interface UrlParts {
 
 const CACHE_LIMIT = 1024;
 const cache = new Map<string, UrlParts | null>();
+
+/** The parts of a URL or path value; null when it does not parse. The object is shared: read only. */
+export function urlParts(value: string): UrlParts | null {
+  return partsOf(value);
+}
 
 function partsOf(value: string): UrlParts | null {
   const hit = cache.get(value);

@@ -44,3 +44,18 @@ t.test('tenants are isolated and entities list by type', async (t) => {
   t.same(r.list('acme', 'BACKEND').map((e) => e.id), [a.id]);
   t.same(r.list('acme', 'SERVICE').map((e) => e.name), ['orders']);
 });
+
+t.test('ids follow every identifying key and value, whatever characters they hold', async (t) => {
+  const r = new MemoryEntityResolver();
+  const req = (identifying: Record<string, string>): EntityRequest => ({ tenant: 'acme', type: 'API', identifying, attributes: {}, name: 'n' });
+  const one = r.resolve(req({ a: 'x' }));
+  const two = r.resolve(req({ a: 'x', b: 'y' }));
+  // Joined into one string, these two read the same ("a", "x\u0000b\u0001y" vs "a"="x", "b"="y").
+  const joined = r.resolve(req({ a: 'x\u0000b\u0001y' }));
+  const swapped = r.resolve(req({ b: 'y', a: 'x' }));
+  t.not(one.id, two.id, 'a request whose keys extend another\'s is another entity');
+  t.not(joined.id, two.id, 'separator characters in a value do not collide');
+  t.equal(swapped, two, 'the same attributes in another order are the same entity');
+  t.equal(joined.id, entityId('acme', 'API', { a: 'x\u0000b\u0001y' }));
+  t.equal(r.created, 3);
+});

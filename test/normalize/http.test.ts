@@ -317,3 +317,30 @@ t.test('the status code is the first integer status key, else 0', async (t) => {
     { title: 'absent gives 0', attrs: { 'rpc.grpc.status_code': '5' }, want: 0 },
   ]);
 });
+
+t.test('each resolver answers the same however often and in whatever order it is asked', async (t) => {
+  // The URL, its parts, the attribute scheme and the path are kept per span once worked out;
+  // a span without any URL is worked out again on each call. Both must read alike.
+  const shapes: Record<string, string>[] = [
+    { 'http.url': 'http://shop.example.com:8080/a/b/?x=1', 'http.request.header.x-forwarded-proto': 'https', 'http.method': 'GET' },
+    { 'url.scheme': 'http', 'server.address': 'catalog', 'server.port': '8080', 'url.path': '/api/products/7/', 'url.query': 'q=2' },
+    { 'http.target': '/rel/path?y=3', 'http.request.path': '/explicit' },
+    { 'db.system': 'redis', 'server.address': 'cache' },
+    {},
+  ];
+  const ask = (span: ReturnType<typeof spanOf>) => [
+    httpRequestUrl(span), httpUrl(span), httpScheme(span), httpHost(span), httpPath(span), httpQueryString(span),
+  ];
+  for (const attributes of shapes) {
+    const first = ask(spanOf({ attrs: attributes, kind: 'CLIENT' }));
+    const reversed = spanOf({ attrs: attributes, kind: 'CLIENT' });
+    const backwards = [
+      httpQueryString(reversed), httpPath(reversed), httpHost(reversed), httpScheme(reversed), httpUrl(reversed), httpRequestUrl(reversed),
+    ].reverse();
+    t.same(backwards, first, `${JSON.stringify(attributes)}: asked in the other order`);
+    t.same(ask(reversed), first, 'asked again');
+  }
+  t.same(ask(spanOf({ attrs: shapes[1], kind: 'SERVER' })), [
+    'http://catalog:8080/api/products/7/?q=2', 'http://catalog:8080/api/products/7/?q=2', 'http', 'catalog:8080', '/api/products/7', 'q=2',
+  ]);
+});

@@ -19,6 +19,21 @@ const GRPC_HOST_KEYS = ['rpc.request.metadata.:authority', 'rpc.request.metadata
 
 /** A host value without its port; '' for blanks and "localhost". */
 export function hostWithoutPort(value: string): string {
+  if (value === '') return '';
+  // Every API entry of a service names the same few hosts: each value is worked out once.
+  let host = hosts.get(value);
+  if (host === undefined) {
+    // Clearing at the bound keeps memory fixed without LRU bookkeeping on every read.
+    if (hosts.size >= HOSTS_LIMIT) hosts.clear();
+    hosts.set(value, (host = hostOf(value)));
+  }
+  return host;
+}
+
+const HOSTS_LIMIT = 1024;
+const hosts = new Map<string, string>();
+
+function hostOf(value: string): string {
   const authority = sanitizeAuthority(value);
   if (authority.startsWith('[')) return authority.slice(0, authority.indexOf(']') + 1);
   const colon = authority.indexOf(':');

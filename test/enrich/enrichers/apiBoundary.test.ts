@@ -75,3 +75,16 @@ t.test('host values are reduced to the host', async (t) => {
   for (const [value, expected] of rows) t.equal(hostWithoutPort(value), expected, value);
   t.equal(entryHostOf({ 'http.request.header.x-forwarded-host': 'api.example.com' }, false), 'api.example.com');
 });
+
+t.test('host values keep their answer past the bound of remembered hosts', async (t) => {
+  // More distinct values than hostWithoutPort remembers, twice: the second pass reads answers
+  // kept or worked out again after the table was cleared, and both must be right.
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = 0; i < 1500; i++) {
+      if (hostWithoutPort(`h${i}.example.com:${i}`) !== `h${i}.example.com`) t.fail(`pass ${pass}: h${i}`);
+    }
+  }
+  t.equal(hostWithoutPort(''), '');
+  t.equal(hostWithoutPort('localhost:80'), '');
+  t.equal(hostWithoutPort('[::1]:8080'), '[::1]');
+});
