@@ -42,12 +42,15 @@ export function wildcardAt(name: string, depth: number): string {
 }
 
 /**
- * The names of each service, least recently seen first (a Map keeps insertion order, so
- * re-inserting on use is the recency update). Cheaper than a general LRU on the write path of
- * every API node; the last service asked for skips the re-insertion.
+ * The names of each service. Found through tenant then service id (two lookups on strings the
+ * caller already has, whose hashes V8 keeps) rather than a joined key, a new string hashed on
+ * every lookup. Recency is a Map keyed by the name sets themselves, least recently seen first (a
+ * Map keeps insertion order, so re-inserting on use is the recency update); the last service
+ * asked for skips it.
  */
 class ServiceNames {
-  private readonly byService = new Map<string, Set<string>>();
+  private readonly byTenant = new Map<string, Map<string, Set<string>>>();
+  private readonly recency = new Map<Set<string>, { tenant: string; serviceId: string }>();
   private lastTenant = '';
   private lastService = '';
   private last: Set<string> | undefined;
@@ -55,25 +58,37 @@ class ServiceNames {
   constructor(private readonly max: number) {}
 
   of(tenant: string, serviceId: string): Set<string> {
-    // Compared before joining: the joined key is a new string, hashed on every lookup.
     if (serviceId === this.lastService && tenant === this.lastTenant && this.last !== undefined) return this.last;
-    const key = `${tenant}\u0000${serviceId}`;
-    let names = this.byService.get(key);
+    let services = this.byTenant.get(tenant);
+    if (services === undefined) this.byTenant.set(tenant, (services = new Map()));
+    let names = services.get(serviceId);
     if (names === undefined) {
+      if (this.recency.size >= this.max) this.evictOldest();
       names = new Set();
-      if (this.byService.size >= this.max) this.byService.delete(this.byService.keys().next().value!);
+      services.set(serviceId, names);
+      this.recency.set(names, { tenant, serviceId });
     } else {
-      this.byService.delete(key);
+      const owner = this.recency.get(names)!;
+      this.recency.delete(names);
+      this.recency.set(names, owner);
     }
-    this.byService.set(key, names);
     this.lastTenant = tenant;
     this.lastService = serviceId;
     this.last = names;
     return names;
   }
 
-  peek(key: string): Set<string> | undefined {
-    return this.byService.get(key);
+  peek(tenant: string, serviceId: string): Set<string> | undefined {
+    return this.byTenant.get(tenant)?.get(serviceId);
+  }
+
+  private evictOldest(): void {
+    const [names, { tenant, serviceId }] = this.recency.entries().next().value!;
+    this.recency.delete(names);
+    const services = this.byTenant.get(tenant)!;
+    services.delete(serviceId);
+    if (services.size === 0) this.byTenant.delete(tenant);
+    if (names === this.last) this.last = undefined;
   }
 }
 
@@ -109,6 +124,6 @@ export class ApiNameBound {
 
   /** How many names a service has now. */
   size(tenant: string, serviceId: string): number {
-    return this.services.peek(`${tenant}\u0000${serviceId}`)?.size ?? 0;
+    return this.services.peek(tenant, serviceId)?.size ?? 0;
   }
 }

@@ -46,6 +46,12 @@ export interface ProviderInput {
   protocol: Protocol;
   /** The parent's service name; undefined when the span has no parent in the trace. */
   parentService: string | undefined;
+  /**
+   * dbSystem / messagingSystem of the span, filled in by the first provider that reads it: each
+   * database (messaging) provider asks, and the lookups are mostly of keys the span lacks.
+   */
+  dbSystem?: string;
+  messagingSystem?: string;
 }
 
 export interface BackendProvider {
@@ -64,18 +70,20 @@ function candidate(
   return uri === '' ? undefined : { protocol, uri, path, operation, destination, attributes };
 }
 
-const database = (protocol: BackendProtocol, uriOf: (span: Span) => string): BackendProvider['resolve'] => ({ span }) => {
-  const uri = uriOf(span);
+const database = (protocol: BackendProtocol, uriOf: (span: Span, system: string) => string): BackendProvider['resolve'] => (input) => {
+  const { span } = input;
+  const system = (input.dbSystem ??= dbSystem(span));
+  const uri = uriOf(span, system);
   if (uri === '') return undefined;
-  const system = dbSystem(span);
-  return candidate(protocol, uri, '', dbOperation(span), dbDestination(span), system === '' ? {} : { 'db.system': system });
+  return candidate(protocol, uri, '', dbOperation(span), dbDestination(span, system), system === '' ? {} : { 'db.system': system });
 };
 
-const messaging = (protocol: BackendProtocol, uriOf: (span: Span) => string): BackendProvider['resolve'] => ({ span }) => {
-  const uri = uriOf(span);
+const messaging = (protocol: BackendProtocol, uriOf: (span: Span, system: string) => string): BackendProvider['resolve'] => (input) => {
+  const { span } = input;
+  const system = (input.messagingSystem ??= messagingSystem(span));
+  const uri = uriOf(span, system);
   if (uri === '') return undefined;
-  const system = messagingSystem(span);
-  return candidate(protocol, uri, '', messagingOperation(span), messagingDestination(span), system === '' ? {} : { 'messaging.system': system });
+  return candidate(protocol, uri, '', messagingOperation(span), messagingDestination(span, system), system === '' ? {} : { 'messaging.system': system });
 };
 
 export const BACKEND_PROVIDERS: readonly BackendProvider[] = [

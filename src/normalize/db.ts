@@ -96,33 +96,36 @@ export function dbName(span: SpanLike): string {
   return firstOf(span.attributes, DB_NAME_KEYS);
 }
 
+// The predicates and URIs below take the span's dbSystem as an optional argument: a caller that
+// asks several of them about one span (protocolOf, the backend providers) works it out once
+// instead of probing the three system keys again in each.
+
 /** Whether the span is a Redis call: agent `redis.connection`, or db system redis. */
-export function isRedisBackend(span: SpanLike): boolean {
-  return has(span.attributes, 'redis.connection') || dbSystem(span) === 'redis';
+export function isRedisBackend(span: SpanLike, system?: string): boolean {
+  return has(span.attributes, 'redis.connection') || (system ?? dbSystem(span)) === 'redis';
 }
 
 /** Whether the span is a MongoDB call: agent `address` / `mongo.url`, or db system mongodb. */
-export function isMongoBackend(span: SpanLike): boolean {
+export function isMongoBackend(span: SpanLike, system?: string): boolean {
   const attrs = span.attributes;
-  return has(attrs, 'address') || has(attrs, 'mongo.url') || dbSystem(span) === 'mongodb';
+  return has(attrs, 'address') || has(attrs, 'mongo.url') || (system ?? dbSystem(span)) === 'mongodb';
 }
 
 /** Whether the span is a SQL call: a "jdbc…" span with `sql.url`, or a SQL db system. */
-export function isSqlBackend(span: SpanLike): boolean {
+export function isSqlBackend(span: SpanLike, system?: string): boolean {
   if (span.name.startsWith('jdbc') && has(span.attributes, 'sql.url')) return true;
-  return SQL_DB_SYSTEMS.has(dbSystem(span));
+  return SQL_DB_SYSTEMS.has(system ?? dbSystem(span));
 }
 
 /**
  * The collection-level destination: "<db name>.<table>" (or whichever exists), where the table
  * is the Redis database index, the Mongo collection, the Cassandra table or the SQL table.
  */
-export function dbDestination(span: SpanLike): string {
+export function dbDestination(span: SpanLike, system: string = dbSystem(span)): string {
   const attrs = span.attributes;
-  const system = dbSystem(span);
   let tableKeys = SQL_TABLE_KEYS;
-  if (isRedisBackend(span)) tableKeys = REDIS_INDEX_KEYS;
-  else if (isMongoBackend(span)) tableKeys = MONGO_COLLECTION_KEYS;
+  if (isRedisBackend(span, system)) tableKeys = REDIS_INDEX_KEYS;
+  else if (isMongoBackend(span, system)) tableKeys = MONGO_COLLECTION_KEYS;
   else if (system === 'cassandra') tableKeys = CASSANDRA_TABLE_KEYS;
   return joinDestination(dbName(span), firstOf(attrs, tableKeys));
 }
@@ -133,21 +136,21 @@ function joinDestination(db: string, table: string): string {
 }
 
 /** Redis host[:port]: `redis.connection`, else the OTel peer. '' if not Redis. */
-export function redisUri(span: SpanLike): string {
-  if (!isRedisBackend(span)) return '';
+export function redisUri(span: SpanLike, system?: string): string {
+  if (!isRedisBackend(span, system)) return '';
   return valueOf(span.attributes, 'redis.connection') || otelPeerUri(span);
 }
 
 /** MongoDB host[:port]: `address`, `mongo.url`, else the OTel peer. '' if not Mongo. */
-export function mongoUri(span: SpanLike): string {
-  if (!isMongoBackend(span)) return '';
+export function mongoUri(span: SpanLike, system?: string): string {
+  if (!isMongoBackend(span, system)) return '';
   const attrs = span.attributes;
   return valueOf(attrs, 'address') || valueOf(attrs, 'mongo.url') || otelPeerUri(span);
 }
 
 /** SQL backend URI: `sql.url`, a valid `db.connection_string`, else the OTel peer. '' if not SQL. */
-export function sqlUri(span: SpanLike): string {
-  if (!isSqlBackend(span)) return '';
+export function sqlUri(span: SpanLike, system?: string): string {
+  if (!isSqlBackend(span, system)) return '';
   const attrs = span.attributes;
   const url = valueOf(attrs, 'sql.url');
   if (url !== '') return url;
@@ -162,14 +165,14 @@ function validConnectionString(attrs: Attributes): string {
 }
 
 /** Cassandra host[:port]: the connection string's authority, else the OTel peer. */
-export function cassandraUri(span: SpanLike): string {
-  if (dbSystem(span) !== 'cassandra') return '';
+export function cassandraUri(span: SpanLike, system?: string): string {
+  if ((system ?? dbSystem(span)) !== 'cassandra') return '';
   return hostPortOfUrl(valueOf(span.attributes, 'db.connection_string')) || otelPeerUri(span);
 }
 
 /** Elasticsearch host[:port]: the connection string's, `elasticsearch.url`'s, else the OTel peer. */
-export function elasticsearchUri(span: SpanLike): string {
-  if (dbSystem(span) !== 'elasticsearch') return '';
+export function elasticsearchUri(span: SpanLike, system?: string): string {
+  if ((system ?? dbSystem(span)) !== 'elasticsearch') return '';
   const attrs = span.attributes;
   return (
     hostPortOfUrl(valueOf(attrs, 'db.connection_string')) ||
@@ -183,15 +186,16 @@ export function elasticsearchUri(span: SpanLike): string {
  * JDBC, Cassandra, Elasticsearch; the first with a non-empty URI wins. undefined if none.
  */
 export function dbUri(span: SpanLike): BackendUri<DbBackend> | undefined {
-  let uri = redisUri(span);
+  const system = dbSystem(span);
+  let uri = redisUri(span, system);
   if (uri !== '') return { system: 'REDIS', uri };
-  uri = mongoUri(span);
+  uri = mongoUri(span, system);
   if (uri !== '') return { system: 'MONGO', uri };
-  uri = sqlUri(span);
+  uri = sqlUri(span, system);
   if (uri !== '') return { system: 'JDBC', uri };
-  uri = cassandraUri(span);
+  uri = cassandraUri(span, system);
   if (uri !== '') return { system: 'CASSANDRA', uri };
-  uri = elasticsearchUri(span);
+  uri = elasticsearchUri(span, system);
   if (uri !== '') return { system: 'ELASTICSEARCH', uri };
   return undefined;
 }

@@ -36,10 +36,10 @@ export function messagingSystem(span: SpanLike): string {
 }
 
 /** The queue or topic; for Kafka prefixed by the consumer group ("group.topic"). '' if none. */
-export function messagingDestination(span: SpanLike): string {
+export function messagingDestination(span: SpanLike, system?: string): string {
   const attrs = span.attributes;
   const destination = firstOf(attrs, MESSAGING_DESTINATION_KEYS);
-  if (!isKafkaBackend(span)) return destination;
+  if (!isKafkaBackend(span, system)) return destination;
   const group = firstOf(attrs, KAFKA_CONSUMER_GROUP_KEYS);
   if (group === '' || destination === '') return group || destination;
   return `${group}.${destination}`;
@@ -50,34 +50,37 @@ export function messagingOperation(span: SpanLike): string {
   return firstOf(span.attributes, MESSAGING_OPERATION_KEYS);
 }
 
+// The predicates and URIs below take the span's messagingSystem as an optional argument, so a
+// caller asking several of them about one span works it out once (see db.ts).
+
 /** Kafka: OpenTracing `peer.service` = kafka, or the messaging system is kafka. */
-export function isKafkaBackend(span: SpanLike): boolean {
-  return valueOf(span.attributes, 'peer.service').toLowerCase() === 'kafka' || messagingSystem(span) === 'kafka';
+export function isKafkaBackend(span: SpanLike, system?: string): boolean {
+  return valueOf(span.attributes, 'peer.service').toLowerCase() === 'kafka' || (system ?? messagingSystem(span)) === 'kafka';
 }
 
 /** SQS: `peer.service` = sqs, or the messaging system is sqs / aws_sqs / aws.sqs. */
-export function isSqsBackend(span: SpanLike): boolean {
+export function isSqsBackend(span: SpanLike, known?: string): boolean {
   if (valueOf(span.attributes, 'peer.service').toLowerCase() === 'sqs') return true;
-  const system = messagingSystem(span);
+  const system = known ?? messagingSystem(span);
   return system === 'aws_sqs' || system === 'aws.sqs' || system === 'sqs';
 }
 
 /** RabbitMQ: the messaging system says rabbitmq; with no system named, a routing key is present. */
-export function isRabbitMqBackend(span: SpanLike): boolean {
-  const system = messagingSystem(span);
+export function isRabbitMqBackend(span: SpanLike, known?: string): boolean {
+  const system = known ?? messagingSystem(span);
   if (system !== '') return system === 'rabbitmq';
   return hasAny(span.attributes, RABBITMQ_ROUTING_KEY_KEYS);
 }
 
 /** Kafka broker: the OpenTracing peer, `messaging.url`, else the OTel peer. '' if not Kafka. */
-export function kafkaUri(span: SpanLike): string {
-  if (!isKafkaBackend(span)) return '';
+export function kafkaUri(span: SpanLike, system?: string): string {
+  if (!isKafkaBackend(span, system)) return '';
   return otPeerUri(span) || valueOf(span.attributes, 'messaging.url') || otelPeerUri(span);
 }
 
 /** SQS endpoint: the OpenTracing peer, host[:port] of `messaging.url`, else the OTel peer. */
-export function sqsUri(span: SpanLike): string {
-  if (!isSqsBackend(span)) return '';
+export function sqsUri(span: SpanLike, system?: string): string {
+  if (!isSqsBackend(span, system)) return '';
   const attrs = span.attributes;
   const peer = otPeerUri(span);
   if (peer !== '') return peer;
@@ -86,8 +89,8 @@ export function sqsUri(span: SpanLike): string {
 }
 
 /** RabbitMQ "URI": the routing key. '' if not RabbitMQ. */
-export function rabbitMqUri(span: SpanLike): string {
-  return isRabbitMqBackend(span) ? firstOf(span.attributes, RABBITMQ_ROUTING_KEY_KEYS) : '';
+export function rabbitMqUri(span: SpanLike, system?: string): string {
+  return isRabbitMqBackend(span, system) ? firstOf(span.attributes, RABBITMQ_ROUTING_KEY_KEYS) : '';
 }
 
 /**
@@ -95,11 +98,12 @@ export function rabbitMqUri(span: SpanLike): string {
  * the first with a non-empty URI wins. undefined if none.
  */
 export function messagingUri(span: SpanLike): BackendUri<MessagingBackend> | undefined {
-  let uri = rabbitMqUri(span);
+  const system = messagingSystem(span);
+  let uri = rabbitMqUri(span, system);
   if (uri !== '') return { system: 'RABBIT_MQ', uri };
-  uri = kafkaUri(span);
+  uri = kafkaUri(span, system);
   if (uri !== '') return { system: 'KAFKA', uri };
-  uri = sqsUri(span);
+  uri = sqsUri(span, system);
   if (uri !== '') return { system: 'SQS', uri };
   return undefined;
 }

@@ -5,7 +5,7 @@ import type { SpanLike } from './attrs.ts';
 import { hasKeyPrefix, valueOf } from './attrs.ts';
 import { dbSystem, isMongoBackend, isRedisBackend, isSqlBackend } from './db.ts';
 import { httpScheme } from './http.ts';
-import { isKafkaBackend, isRabbitMqBackend, isSqsBackend } from './messaging.ts';
+import { isKafkaBackend, isRabbitMqBackend, isSqsBackend, messagingSystem } from './messaging.ts';
 import { isGrpcSystem } from './rpc.ts';
 
 export const PROTOCOLS = [
@@ -47,16 +47,18 @@ function protocolOfScheme(scheme: string): Protocol | undefined {
   }
 }
 
+/** The database and messaging systems are each read once here, not once per predicate. */
 function protocolOfBackend(span: SpanLike): Protocol | undefined {
-  if (isRedisBackend(span)) return 'REDIS';
-  if (isMongoBackend(span)) return 'MONGO';
-  if (isSqlBackend(span)) return 'JDBC';
   const db = dbSystem(span);
+  if (isRedisBackend(span, db)) return 'REDIS';
+  if (isMongoBackend(span, db)) return 'MONGO';
+  if (isSqlBackend(span, db)) return 'JDBC';
   if (db === 'cassandra') return 'CASSANDRA';
   if (db === 'elasticsearch') return 'ELASTICSEARCH';
-  if (isRabbitMqBackend(span)) return 'RABBIT_MQ';
-  if (isKafkaBackend(span)) return 'KAFKA';
-  if (isSqsBackend(span)) return 'SQS';
+  const messaging = messagingSystem(span);
+  if (isRabbitMqBackend(span, messaging)) return 'RABBIT_MQ';
+  if (isKafkaBackend(span, messaging)) return 'KAFKA';
+  if (isSqsBackend(span, messaging)) return 'SQS';
   return undefined;
 }
 

@@ -61,3 +61,26 @@ t.test('past maxServices the least recently seen service is forgotten, and start
   t.equal(bound.size('acme', 'a'), 2, 'a was kept');
   t.equal(bound.admit('acme', 'b', 'GET /b/y'), 'GET /b/y', 'b starts over under its bound');
 });
+
+t.test('tenant and service id are separate keys: no joined key makes two services one', async (t) => {
+  const bound = new ApiNameBound({ maxPerService: 1 });
+  bound.admit('a\u0000b', 'c', 'GET /x');
+  t.equal(bound.size('a', 'b\u0000c'), 0, 'a joined "tenant\\0service" key would have matched');
+  t.equal(bound.admit('a', 'b\u0000c', 'GET /y'), 'GET /y', 'so this service has its own bound');
+  t.equal(bound.size('a\u0000b', 'c'), 1);
+});
+
+t.test('using a service keeps it; the forgotten one starts over even when it was the last asked', async (t) => {
+  const bound = new ApiNameBound({ maxPerService: 1, maxServices: 2 });
+  bound.admit('acme', 'a', 'GET /a');
+  bound.admit('acme', 'b', 'GET /b');
+  bound.admit('acme', 'a', 'GET /a');
+  bound.admit('acme', 'c', 'GET /c');
+  t.equal(bound.size('acme', 'b'), 0, 'b was the least recently seen');
+  t.equal(bound.size('acme', 'a'), 1);
+  const one = new ApiNameBound({ maxPerService: 1, maxServices: 1 });
+  one.admit('acme', 'a', 'GET /a');
+  one.admit('other', 'a', 'GET /z');
+  t.equal(one.size('acme', 'a'), 0, 'the only slot went to the other tenant');
+  t.equal(one.admit('acme', 'a', 'GET /b'), 'GET /b', 'a starts over with an empty set');
+});

@@ -7,6 +7,11 @@ import {
   dbSystem,
   dbUri,
   isSqlBackend,
+  cassandraUri,
+  elasticsearchUri,
+  mongoUri,
+  redisUri,
+  sqlUri,
 } from '../../src/normalize/index.ts';
 import { checkRows } from './rows.ts';
 
@@ -121,4 +126,17 @@ t.test('the database URI tries Redis, Mongo, JDBC, Cassandra and Elasticsearch i
     { title: 'a SQL span with no address has no URI', attrs: { 'db.system': 'mysql' }, want: undefined },
     { title: 'a span with no database has no URI', attrs: { 'net.peer.name': 'p' }, want: undefined },
   ]);
+});
+
+t.test('a dbSystem passed in is used instead of reading the system keys again', async (t) => {
+  const span = { name: 'q', kind: 'CLIENT' as const, attributes: { 'db.system': 'mysql', 'net.peer.name': 'db', 'db.name': 'shop', 'db.sql.table': 'orders' } };
+  t.equal(isSqlBackend(span, dbSystem(span)), true);
+  t.equal(isSqlBackend(span, 'redis'), false, 'the given system decides');
+  t.equal(redisUri(span, 'redis'), 'db');
+  t.equal(redisUri(span), '', 'without it the span says mysql');
+  t.equal(dbDestination(span, 'mysql'), dbDestination(span));
+  t.equal(cassandraUri(span, 'cassandra'), 'db');
+  t.equal(elasticsearchUri(span, 'elasticsearch'), 'db');
+  t.equal(mongoUri(span, 'mongodb'), 'db');
+  t.equal(sqlUri(span, 'mysql'), sqlUri(span));
 });

@@ -102,3 +102,13 @@ t.test('the broker URI tries RabbitMQ, Kafka, then SQS', async (t) => {
     { title: 'none', attrs: { 'messaging.system': 'kafka' }, want: undefined },
   ]);
 });
+
+t.test('a messagingSystem passed in is used instead of reading the system keys again', async (t) => {
+  const span = { name: 'send', kind: 'PRODUCER' as const, attributes: { 'messaging.system': 'rabbitmq', 'net.peer.name': 'mq', 'messaging.destination': 'orders', 'rabbitmq.routing_key': 'rk' } };
+  t.equal(rabbitMqUri(span, messagingSystem(span)), 'rk');
+  t.equal(rabbitMqUri(span, 'kafka'), '', 'the given system decides');
+  t.equal(kafkaUri(span, 'kafka'), 'mq');
+  t.equal(kafkaUri(span), '', 'without it the span says rabbitmq');
+  t.equal(sqsUri(span, 'aws.sqs'), 'mq');
+  t.equal(messagingDestination(span, 'rabbitmq'), messagingDestination(span));
+});

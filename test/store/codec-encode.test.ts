@@ -114,3 +114,18 @@ t.test('a refused id leaves the next batch unharmed', async (t) => {
   t.throws(() => encodeSpanBatch([trace[0], { ...trace[1], spanId: 'zz'.repeat(8) }]));
   t.same(decodeSpanBatch(encodeSpanBatch(trace)), trace);
 });
+
+t.test('table strings near the 40-unit switch, non-ASCII ones and 3-byte indexes stay canonical', async (t) => {
+  const [base] = loadgenTraces(1)[0];
+  const odd = ['a'.repeat(39), 'b'.repeat(40), 'é'.repeat(39), '€'.repeat(39), '😀'.repeat(19), '\ud800x', 'x\udc00', '€'.repeat(40)];
+  const attributes = Object.fromEntries(odd.map((v, j) => [`odd${j}`, v]));
+  // 20 000 distinct values: indexes past 16 383 take three varint bytes.
+  const spans: Span[] = [{ ...base, attributes }];
+  for (let j = 0; j < 100; j++) {
+    spans.push({ ...base, attributes: Object.fromEntries(Array.from({ length: 200 }, (_, m) => [`k${m}`, `v${j}-${m}`])) });
+  }
+  const bytes = encodeSpanBatch(spans);
+  t.equal(differences(t, bytes, 'table'), 0);
+  t.same(decodeSpanBatch(bytes)[0].attributes['odd0'], odd[0]);
+  t.same(decodeSpanBatch(bytes)[100].attributes['k199'], 'v99-199');
+});

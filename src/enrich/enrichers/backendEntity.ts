@@ -57,7 +57,11 @@ function candidates(ctx: EnrichmentContext, options: BackendEntityOptions): Foun
     if (spanType[i] !== 'EXIT' || children[i].length > 0) continue;
     const p = parent[i];
     const parentService = p === -1 ? undefined : serviceName[p] || spans[p].serviceName;
-    const candidate = resolveBackend({ span: spans[i], protocol: protocol[i], parentService }, providers);
+    const candidate = resolveBackend(
+      // The memo fields start out present so every input has one shape.
+      { span: spans[i], protocol: protocol[i], parentService, dbSystem: undefined, messagingSystem: undefined },
+      providers,
+    );
     if (candidate === undefined) continue;
     const { host, port } = hostAndPort(candidate.uri, candidate.protocol);
     if (host === '' || isExcluded(host, excluded)) continue;

@@ -99,11 +99,35 @@ class BatchEncoder {
       this.pairs(SOURCE.resource, s.resource);
       this.close(source);
     }
-    for (const s of this.strings) this.string(BATCH.strings, s);
+    this.table();
     const out = Buffer.allocUnsafe(this.pos);
     this.buf.copy(out, 0, 0, this.pos);
     scratch = this.buf.length > SCRATCH_KEPT_BYTES ? Buffer.allocUnsafe(SCRATCH_BYTES) : this.buf;
     return out;
+  }
+
+  /**
+   * The string table, most of a batch's distinct strings. A string below 40 code units is at
+   * most 117 bytes of UTF-8, so its length is one varint byte written after the text: no
+   * general close(). Longer ones go through string(). Same bytes as string() for each.
+   */
+  private table(): void {
+    const tag = BATCH.strings;
+    const strings = this.strings;
+    for (let i = 0; i < strings.length; i++) {
+      const s = strings[i];
+      if (s.length >= 40 || tag > 127) {
+        this.string(tag, s);
+        continue;
+      }
+      this.ensure(2 + 3 * s.length);
+      const buf = this.buf;
+      buf[this.pos] = tag;
+      const at = this.pos + 1;
+      this.pos = at + 1;
+      this.utf8(s);
+      buf[at] = this.pos - at - 1;
+    }
   }
 
   /**
@@ -306,9 +330,25 @@ class BatchEncoder {
         lastValue[k] = value;
         lastValueIndex[k] = v;
       }
+      // Both indexes inline: most are below 128, one byte each, and this runs ~14 times a span.
       this.ensure(10);
-      this.varint(k);
-      this.varint(v);
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let x = k; ; x >>>= 7) {
+        if (x < 128) {
+          buf[pos++] = x;
+          break;
+        }
+        buf[pos++] = (x & 127) | 128;
+      }
+      for (let x = v; ; x >>>= 7) {
+        if (x < 128) {
+          buf[pos++] = x;
+          break;
+        }
+        buf[pos++] = (x & 127) | 128;
+      }
+      this.pos = pos;
       prev = k;
     }
     if (this.pos === at + 1) this.pos = start;
