@@ -8,16 +8,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   execute,
   getOperationAST,
-  GraphQLError,
-  parse,
   specifiedRules,
-  validate,
   type DocumentNode,
+  type GraphQLError,
   type ExecutionResult,
   type FormattedExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
-import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { TesseraError, asTesseraError, httpStatusOf } from '../errors.ts';
 import { runOperation, spawnGatewayActor } from '../actors/gatewayActor.ts';
@@ -25,6 +22,7 @@ import { startActorSystem, stopActorSystem, type ActorSystem } from '../actors/r
 import type { ViewStore } from '../store/api.ts';
 import type { EntityStore } from '../store/entities.ts';
 import { catalog as defaultCatalog, type AttributeCatalog } from './catalog.ts';
+import { documentCache } from './documents.ts';
 import { formatGraphqlError, requestError } from './errors.ts';
 import type { GatewayContext } from './graphqlTypes.ts';
 import { DEFAULT_BOUNDS, queryBoundsRule, type QueryBounds } from './limits.ts';
@@ -121,27 +119,8 @@ export function buildGraphqlExecutor(opts: GraphqlHttpOptions): GraphqlExecutor 
   const catalog = opts.catalog ?? defaultCatalog;
   const timeoutMs = opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const rules = [...specifiedRules, queryBoundsRule(opts.bounds ?? DEFAULT_BOUNDS)];
-  // Clients repeat the same query texts (dashboards, polling): parse and validate each once.
-  const documents = new LRUCache<string, DocumentNode | readonly GraphQLError[]>({
-    max: 1000,
-    maxSize: 8 * 1024 * 1024,
-    sizeCalculation: (_doc, query) => query.length + 1,
-  });
-
-  const documentOf = (query: string): DocumentNode | readonly GraphQLError[] => {
-    const cached = documents.get(query);
-    if (cached) return cached;
-    let result: DocumentNode | readonly GraphQLError[];
-    try {
-      const doc = parse(query);
-      const errors = validate(schema, doc, rules);
-      result = errors.length > 0 ? errors : doc;
-    } catch (err) {
-      result = [err instanceof GraphQLError ? err : new GraphQLError(String(err))];
-    }
-    documents.set(query, result);
-    return result;
-  };
+  // Parse and validate once per text, and validate in full once per shape (documents.ts).
+  const documentOf = documentCache(schema, rules);
 
   const formatted = (result: ExecutionResult): FormattedExecutionResult => ({
     ...(result.errors ? { errors: result.errors.map((e) => formatGraphqlError(e, opts.logger)) } : {}),

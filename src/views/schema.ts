@@ -3,6 +3,7 @@
 // their columns. View and column names are the reference's (hypertrace-ingest §6, snake_case),
 // filled from an enriched trace by src/views/rows.ts; docs/views.md gives each column's rule.
 import { PROTOCOLS } from '../normalize/protocol.ts';
+import { TAG_BLOOM_COLUMNS } from './tagBloom.ts';
 
 /** Neutral column types; adapters map them to their dialect. */
 export type ColumnType = 'string' | 'long' | 'double' | 'boolean' | 'string_map' | 'string_array' | 'bytes';
@@ -135,6 +136,9 @@ export const spanEventView: ViewDef = {
     // Tessera additions: the OTel span kind and µs precision.
     oneOf('kind', SPAN_KINDS),
     ...MICROS,
+    // A bloom filter of the tags (ADR 013, tagBloom.ts): a tag search tests one of these
+    // integers per row before reading the JSON. Null on rows an older build wrote.
+    ...TAG_BLOOM_COLUMNS.map((name) => col(name, 'long')),
   ],
 };
 

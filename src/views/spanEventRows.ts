@@ -3,6 +3,7 @@
 // API-entry span.
 import type { EnrichedTrace } from '../enrich/types.ts';
 import type { ViewRow } from '../store/api.ts';
+import { TAG_BLOOM_WORDS, tagBloomInto } from './tagBloom.ts';
 import {
   entryApiIdOf,
   ms,
@@ -58,6 +59,9 @@ function calleeCounts(counts: Record<string, number>): Record<string, string> | 
   return out;
 }
 
+/** The tag bloom's words, reused row after row (each row gets its own copies). */
+const bloomWords: bigint[] = new Array<bigint>(TAG_BLOOM_WORDS).fill(0n);
+
 export function spanEventRows(trace: EnrichedTrace): ViewRow[] {
   const { spans } = trace;
   const e = trace.enriched;
@@ -69,6 +73,7 @@ export function spanEventRows(trace: EnrichedTrace): ViewRow[] {
     const node = e.apiNode[i] === -1 ? undefined : trace.apiNodes[e.apiNode[i]];
     const startMs = ms(span.startUs);
     const durationMs = Math.floor((span.endUs - span.startUs) / 1000);
+    const bloom = tagBloomInto(span.attributes, bloomWords);
     rows[i] = {
       tenant_id: span.tenant,
       span_id: span.spanId,
@@ -108,6 +113,22 @@ export function spanEventRows(trace: EnrichedTrace): ViewRow[] {
       start_time_micros: span.startUs,
       end_time_micros: span.endUs,
       duration_micros: span.endUs - span.startUs,
+      tag_bloom_0: bloom[0],
+      tag_bloom_1: bloom[1],
+      tag_bloom_2: bloom[2],
+      tag_bloom_3: bloom[3],
+      tag_bloom_4: bloom[4],
+      tag_bloom_5: bloom[5],
+      tag_bloom_6: bloom[6],
+      tag_bloom_7: bloom[7],
+      tag_bloom_8: bloom[8],
+      tag_bloom_9: bloom[9],
+      tag_bloom_10: bloom[10],
+      tag_bloom_11: bloom[11],
+      tag_bloom_12: bloom[12],
+      tag_bloom_13: bloom[13],
+      tag_bloom_14: bloom[14],
+      tag_bloom_15: bloom[15],
     };
   }
   return rows;

@@ -57,7 +57,8 @@ export const rowsOf = (spans: Span[], revision = 0): Promise<TraceRows> => build
 /** A stored value as a query returns it for a column of this type. */
 export function asRead(type: ColumnType, v: unknown): unknown {
   if (v === null || v === undefined) return type === 'string_array' ? [] : null;
-  if (type === 'long' && typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+  // Longs read back as numbers while safe, as bigints past 2^53 either way (negative too).
+  if (type === 'long' && typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER)) return Number(v);
   return v;
 }
 

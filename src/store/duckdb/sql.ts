@@ -6,14 +6,26 @@ import { TesseraError } from '../../errors.ts';
 import { isAggregateQuery, SELECTION_ALIAS, type Aggregate, type ColumnRef, type Predicate, type Scalar, type ViewQuery } from '../query.ts';
 import { viewNamed, type ColumnDef, type ColumnType, type ViewDef } from '../../views/schema.ts';
 import { quoteIdent } from './ddl.ts';
+import { TAG_BLOOM_COLUMNS, pairProbe } from '../../views/tagBloom.ts';
 
 export interface RenderedQuery {
   sql: string;
   params: DuckDBValue[];
   /** The total's SQL and parameters, when the query asks for it. */
   count?: { sql: string; params: DuckDBValue[] };
+  /**
+   * The query looks for rare rows (a tag search the bloom prefilters): its page is usually
+   * short, and then gives the total itself, so the count is worth running only after it.
+   */
+  fewMatches?: boolean;
   /** Neutral type of each selected value, by alias (a map key reads as a string). */
   types: Map<string, ColumnType>;
+}
+
+/** How to render (not what to ask): tests turn the tag bloom prefilter off to compare answers. */
+export interface RenderOptions {
+  /** Test the tag bloom columns before a `tags` entry (default true; ADR 013). */
+  tagBloom?: boolean;
 }
 
 const bad = (message: string): TesseraError => new TesseraError('BAD_QUERY', message);
@@ -31,8 +43,32 @@ class Renderer {
   readonly params: DuckDBValue[] = [];
   private readonly columns: Map<string, ColumnDef>;
 
-  constructor(readonly view: ViewDef) {
+  /** The map column the view's tag bloom summarizes, when it has one and rendering uses it. */
+  private readonly bloomed: string | undefined;
+
+  constructor(readonly view: ViewDef, opts: RenderOptions = {}) {
     this.columns = new Map(view.columns.map((c) => [c.name, c]));
+    this.bloomed = opts.tagBloom !== false && this.columns.has(TAG_BLOOM_COLUMNS[0]) ? 'tags' : undefined;
+  }
+
+  /**
+   * A necessary condition for a top-level filter that the tag bloom can test: the bits of its
+   * `tags[key] = value` entry (or of one in an AND). A row an older build wrote has null words:
+   * coalesce makes them all ones, so it passes and the exact test decides.
+   */
+  bloomGuard(p: Predicate): string | undefined {
+    if (this.bloomed === undefined) return undefined;
+    if (p.op === 'and') {
+      for (const t of p.terms) {
+        const g = this.bloomGuard(t);
+        if (g !== undefined) return g;
+      }
+      return undefined;
+    }
+    if (p.op !== 'eq' || p.ref.column !== this.bloomed || p.ref.key === undefined || typeof p.value !== 'string') return undefined;
+    const { word, mask } = pairProbe(p.ref.key, p.value);
+    const m = `${this.param(mask)}::BIGINT`;
+    return `(coalesce(${quoteIdent(TAG_BLOOM_COLUMNS[word])}, -1) & ${m}) = ${m}`;
   }
 
   param(value: DuckDBValue): string {
@@ -244,8 +280,34 @@ function lookupPredicate(r: Renderer, p: Predicate): string | undefined {
   return `rowid IN (SELECT rowid FROM ${quoteIdent(r.view.name)} WHERE ${r.predicate(p)})`;
 }
 
-function whereAndKeys(r: Renderer, q: ViewQuery, aggregate: boolean): { where: string; keys: { as: string; sql: string; type: ColumnType }[] } {
-  const where = [`${quoteIdent(r.view.tenantColumn)} = ${r.param(q.tenant)}`, ...q.where.map((p) => lookupPredicate(r, p) ?? r.predicate(p))].join(' AND ');
+/**
+ * FROM and WHERE. A filter the tag bloom can test (ADR 013) splits them: an inner scan holds
+ * the tenant, the other filters and the bloom test, and the exact tag test runs on its rows.
+ * DuckDB pushes a filter into the scan, where a vector of rows none of which passes is never
+ * read (the tags' JSON is decompressed a vector at a time), only when it is the one filter it
+ * cannot split off as a plain comparison, and it does not push the outer filters below OFFSET.
+ */
+function fromAndWhere(r: Renderer, q: ViewQuery): { from: string; where: string } {
+  const table = quoteIdent(r.view.name);
+  const tenant = `${quoteIdent(r.view.tenantColumn)} = ${r.param(q.tenant)}`;
+  const inner: string[] = [tenant];
+  const guards: string[] = [];
+  const exact: string[] = [];
+  for (const p of q.where) {
+    const guard = r.bloomGuard(p);
+    if (guard === undefined) inner.push(lookupPredicate(r, p) ?? r.predicate(p));
+    else {
+      guards.push(guard);
+      exact.push(r.predicate(p));
+    }
+  }
+  if (guards.length === 0) return { from: table, where: inner.join(' AND ') };
+  // One bloom test is enough to skip the vectors; two would keep DuckDB from pushing either.
+  return { from: `(SELECT * FROM ${table} WHERE ${[...inner, guards[0]].join(' AND ')} OFFSET 0) AS ${table}`, where: exact.join(' AND ') };
+}
+
+function whereAndKeys(r: Renderer, q: ViewQuery, aggregate: boolean): { from: string; where: string; keys: { as: string; sql: string; type: ColumnType }[] } {
+  const { from, where } = fromAndWhere(r, q);
   const keys = (aggregate ? (q.groupBy ?? []) : q.select).map((s) => ({ as: s.as, ...r.ref(s.ref) }));
   if (q.bucket) {
     const b = q.bucket;
@@ -256,11 +318,11 @@ function whereAndKeys(r: Renderer, q: ViewQuery, aggregate: boolean): { where: s
     const size = `${r.param(BigInt(b.sizeMs))}::BIGINT`;
     keys.push({ as: b.as, sql: `((${quoteIdent(col.name)} // ${size}) * ${size})`, type: 'long' });
   }
-  return { where, keys };
+  return { from, where, keys };
 }
 
 /** The SQL for a query's rows (and its total when asked). */
-export function renderQuery(q: ViewQuery): RenderedQuery {
+export function renderQuery(q: ViewQuery, opts: RenderOptions = {}): RenderedQuery {
   const view = viewNamed(q.view);
   if (!view) throw bad(`no view named ${q.view}`);
   if (!Number.isInteger(q.limit) || q.limit < 0) throw bad(`limit must be a non-negative integer, got ${q.limit}`);
@@ -269,10 +331,8 @@ export function renderQuery(q: ViewQuery): RenderedQuery {
   const aggregate = isAggregateQuery(q);
   if (aggregate && q.select.length > 0) throw bad('an aggregate query names its values in groupBy and aggregates, not select');
   if (!aggregate && q.select.length === 0) throw bad('a query selects at least one value');
-  const from = quoteIdent(view.name);
-
-  const r = new Renderer(view);
-  const { where, keys } = whereAndKeys(r, q, aggregate);
+  const r = new Renderer(view, opts);
+  const { from, where, keys } = whereAndKeys(r, q, aggregate);
   const types = new Map<string, ColumnType>();
   const columns: string[] = [];
   const add = (as: string, sql: string, type: ColumnType): void => {
@@ -302,19 +362,19 @@ export function renderQuery(q: ViewQuery): RenderedQuery {
     sql: `SELECT ${columns.join(', ')} FROM ${from} WHERE ${where}${groupSql}${orderSql}${limitSql}`,
     params: r.params,
     types,
-    ...(q.withTotal ? { count: renderCount(q, view, aggregate) } : {}),
+    ...(q.withTotal ? { count: renderCount(q, view, aggregate, opts) } : {}),
+    ...(from === quoteIdent(view.name) ? {} : { fewMatches: true }),
   };
 }
 
 /** The total: matching rows, or groups of an aggregate query (one when it has no keys). */
-function renderCount(q: ViewQuery, view: ViewDef, aggregate: boolean): { sql: string; params: DuckDBValue[] } {
-  const r = new Renderer(view);
-  const from = quoteIdent(view.name);
+function renderCount(q: ViewQuery, view: ViewDef, aggregate: boolean, opts: RenderOptions): { sql: string; params: DuckDBValue[] } {
+  const r = new Renderer(view, opts);
   if (!aggregate) {
-    const { where } = whereAndKeys(r, { ...q, select: [] }, false);
+    const { from, where } = whereAndKeys(r, { ...q, select: [] }, false);
     return { sql: `SELECT count(*) AS n FROM ${from} WHERE ${where}`, params: r.params };
   }
-  const { where, keys } = whereAndKeys(r, q, true);
+  const { from, where, keys } = whereAndKeys(r, q, true);
   if (keys.length === 0) return { sql: 'SELECT 1 AS n', params: [] };
   return { sql: `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} WHERE ${where} GROUP BY ${keys.map((k) => k.sql).join(', ')})`, params: r.params };
 }
