@@ -53,7 +53,10 @@ export interface ViewWriterDeps {
   maxBatchSpans: number;
   /** Checked for each partition of a batch right before the write; default: always admitted. */
   fence?: PartitionFence;
-  /** Called after each store write, successful or not (metrics). */
+  /**
+   * Called after each store write, successful or not, and for a batch that failed before its
+   * write (reading its stored spans, enrichment): metrics.
+   */
   onFlush?: (flush: FlushReport) => void;
 }
 
@@ -179,6 +182,9 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
     prepareTraces(deps, traces).then(
       (written) => tell(self, { type: 'Prepared', batch: batch.id, written }),
       (err: unknown) => {
+        // Counted as a failed write (metrics, alerts): a store that cannot be read for the
+        // batch's stored spans fails here, before any write is tried.
+        report(batch, false);
         deps.logger.warn({ err, traces: traces.length }, 'preparing view rows failed; will retry');
         tell(self, { type: 'Prepared', batch: batch.id });
       },

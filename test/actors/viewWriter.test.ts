@@ -228,3 +228,25 @@ t.test('a fenced write gives up the fenced partitions at once and writes the res
   const gap = attempts[2].at - attempts[1].at;
   t.ok(gap < 180, `no back-off before the retry (${gap.toFixed(0)} ms; a back-off waits 200 ms)`);
 });
+
+t.test('a batch that fails before its write (the store cannot be read) is reported as a failed write and retried', async (t) => {
+  const system = startActorSystem('vw-read-fails');
+  t.teardown(() => stopActorSystem(system));
+  const { store, written } = recordingStore();
+  let reads = 0;
+  store.storedSpans = async () => {
+    if (++reads === 1) throw new Error('connection refused');
+    return new Map();
+  };
+  const flushes: boolean[] = [];
+  const writer = spawnViewWriter(system, {
+    store, logger: pino({ level: 'silent' }), maxBatchSpans: 10, rowsOf: async (trace) => rowsFor(trace),
+    onFlush: (f) => flushes.push(f.ok),
+  });
+  const r = replies(system);
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 1, traces: [closed(8)], replyTo: r.ref });
+  await r.until(1);
+  t.same(flushes, [false, true], 'the failed read is counted as a failed write, then the retry succeeds');
+  t.same(r.got, [{ type: 'TracesWritten', batchId: 1 }]);
+  t.equal(written.length, 1);
+});
