@@ -14,6 +14,12 @@ export interface Figure {
   better?: 'higher' | 'lower';
   /** When the script repeats itself (`value` is then their median): one value per repeat, for min – max. */
   samples?: number[];
+  /**
+   * How bench/run.ts summarizes repeated runs: the median (default), or the best run for a
+   * ceiling whose runs are bimodal (the protobufjs decode lands in a fast or a ~5× slower JIT
+   * state per process): a ceiling is what the machine can do, not what it usually does.
+   */
+  summary?: 'median' | 'best';
 }
 
 export const fmt = (v: number): string =>

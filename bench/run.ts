@@ -83,6 +83,12 @@ interface Summary {
   values: number[];
 }
 
+/** A summary's one figure: its median, or its best run where the figure asks for that. */
+const typical = (s: Summary): number => {
+  if (s.figure.summary !== 'best') return median(s.values);
+  return s.figure.better === 'lower' ? Math.min(...s.values) : Math.max(...s.values);
+};
+
 interface Result {
   scenario: Scenario;
   summaries: Summary[];
@@ -134,7 +140,7 @@ function machine(): string[] {
     `- Written: ${new Date().toISOString()}`,
     `- Machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, ${os.type()} ${os.release()}`,
     `- Node.js ${process.version}`,
-    '- Each scenario ran the given number of times, each in a fresh process (live: that many rounds in one process, each on fresh nodes); figures are medians, [min – max] beside them. Each section says when it was measured and the load average then: a run of some scenarios (`--only`) keeps the others\' last results.',
+    '- Each scenario ran the given number of times, each in a fresh process (live: that many rounds in one process, each on fresh nodes); figures are medians, [min – max] beside them, except a ceiling marked (best run), which is its best run. Each section says when it was measured and the load average then: a run of some scenarios (`--only`) keeps the others\' last results.',
   ];
 }
 
@@ -143,13 +149,13 @@ function ratioOf(s: Summary, medians: Map<string, Summary>): string {
   if (ceilingId === undefined) return '';
   const c = medians.get(ceilingId);
   if (c === undefined) return `(ceiling ${ceilingId} not measured)`;
-  return `${((100 * median(s.values)) / median(c.values)).toFixed(0)} % of ${c.figure.label}`;
+  return `${((100 * typical(s)) / typical(c)).toFixed(0)} % of ${c.figure.label}`;
 }
 
 function goals(medians: Map<string, Summary>): string[] {
   const v = (id: string): number | undefined => {
     const s = medians.get(id);
-    return s === undefined ? undefined : median(s.values);
+    return s === undefined ? undefined : typical(s);
   };
   const row = (goal: string, id: string, target: number, unit: string, better: 'higher' | 'lower'): string => {
     const value = v(id);
@@ -165,7 +171,7 @@ function goals(medians: Map<string, Summary>): string[] {
       const m = /^query10m\.(.+)\.p50$/.exec(id);
       const raw = m ? v(`query10m.${m[1]}.raw`) : undefined;
       if (!m || raw === undefined || raw <= 0) continue;
-      const ratio = median(s.values) / raw;
+      const ratio = typical(s) / raw;
       if (worst === undefined || ratio > worst.ratio) worst = { ratio, label: s.figure.label.replace(/: gateway p50.*$/, '') };
     }
     if (worst === undefined) return `| ${goal} | not measured | — |`;
@@ -175,7 +181,7 @@ function goals(medians: Map<string, Summary>): string[] {
   const e2e = v('e2e.embedded.perCore');
   const share = decode !== undefined && e2e !== undefined ? `${((100 * e2e) / decode).toFixed(0)} %` : 'not measured';
   return [
-    '| goal | measured (median) | status |',
+    '| goal | measured (median; a ceiling: its best run) | status |',
     '|---|---|---|',
     row('issue 2: embedded ≥ 20 000 spans/s sent → queryable, zero loss', 'e2e.embedded.rate', 20_000, 'spans/s', 'higher'),
     row('issue 3: end to end ≥ 50 000 spans/s per core (embedded)', 'e2e.embedded.perCore', 50_000, 'spans/s per node CPU-s', 'higher'),
@@ -210,7 +216,7 @@ function render(results: Result[]): string {
     lines.push('| figure | median | [min – max] | unit | ratio to the ceiling |', '|---|---:|---|---|---|');
     for (const s of r.summaries) {
       const range = s.values.length > 1 ? `[${fmt(Math.min(...s.values))} – ${fmt(Math.max(...s.values))}]` : '';
-      lines.push(`| ${s.figure.label} | ${fmt(median(s.values))} | ${range} | ${s.figure.unit} | ${ratioOf(s, medians)} |`);
+      lines.push(`| ${s.figure.label}${s.figure.summary === 'best' ? ' (best run)' : ''} | ${fmt(typical(s))} | ${range} | ${s.figure.unit} | ${ratioOf(s, medians)} |`);
     }
     lines.push('', '<details><summary>output of the last run</summary>', '', '```', r.lastOutput.trim(), '```', '', '</details>', '');
   }
