@@ -14,6 +14,7 @@ import { fromDuckDb, rowsAppender, type StoredLayout } from './convert.ts';
 import { ROLLUP_MINUTE_MS, ROLLUP_SOURCES, planRollup, type RollupPlan } from '../../views/rollups.ts';
 import { ROLLED_MINUTES_TABLE, buildRollupStatements, finishRollup, invalidateStatements, renderRollupQuery, rollupParts, rollupTableStatements, storedMinutesSql } from './rollups.ts';
 import { renderQuery } from './sql.ts';
+import { ConnectionPool } from './connectionPool.ts';
 
 export interface DuckDbViewStoreOptions {
   /** Database file, or ':memory:'. */
@@ -49,46 +50,6 @@ export interface DuckDbViewStore extends ViewStore {
 
 /** Rows appended between two turns of the event loop while a batch is written (~10 ms of appends). */
 const APPEND_SLICE_ROWS = 1024;
-
-/** A FIFO pool of connections: each runs one statement at a time. */
-class ConnectionPool {
-  private readonly idle: DuckDBConnection[];
-  private readonly waiting: ((c: DuckDBConnection) => void)[] = [];
-  private busy = 0;
-  private drained: (() => void)[] = [];
-
-  constructor(conns: DuckDBConnection[]) {
-    this.idle = [...conns];
-  }
-
-  async use<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    let conn = this.idle.pop();
-    if (conn) this.busy++;
-    // A connection handed over by a finishing statement stays counted as busy.
-    else conn = await new Promise<DuckDBConnection>((resolve) => this.waiting.push(resolve));
-    try {
-      return await fn(conn);
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next(conn);
-      else {
-        this.busy--;
-        this.idle.push(conn);
-        if (this.busy === 0) for (const done of this.drained.splice(0)) done();
-      }
-    }
-  }
-
-  /** Connections free right now. */
-  get idleCount(): number {
-    return this.idle.length;
-  }
-
-  /** Resolves once no statement runs or waits on any connection. */
-  async drain(): Promise<void> {
-    while (this.busy > 0) await new Promise<void>((resolve) => this.drained.push(resolve));
-  }
-}
 
 /**
  * `column IN (…)` over string values with parameters from `$from` on: placeholders (the ART
