@@ -28,6 +28,7 @@ import {
   sqsUri,
 } from '../normalize/index.ts';
 import type { Span } from '../model/span.ts';
+import { boundedMemo } from '../normalize/memo.ts';
 import type { BackendProtocol, Protocol } from './types.ts';
 
 export interface BackendCandidate {
@@ -142,19 +143,13 @@ const DEFAULT_PORTS: Partial<Record<BackendProtocol, string>> = { HTTP: '80', HT
  * or the protocol's default (80 for HTTP, 443 for HTTPS).
  */
 export function hostAndPort(uri: string, protocol: BackendProtocol): Readonly<{ host: string; port: string }> {
-  // The same few backends are called over and over: split each URI once.
-  const key = `${protocol} ${uri}`;
-  let found = splitCache.get(key);
-  if (found === undefined) {
-    // Clearing at the bound keeps memory fixed without LRU bookkeeping on every read.
-    if (splitCache.size >= SPLIT_CACHE_LIMIT) splitCache.clear();
-    splitCache.set(key, (found = Object.freeze(splitHostAndPort(uri, protocol))));
-  }
-  return found;
+  // The same few backends are called over and over: each protocol splits each URI once.
+  let split = splitters.get(protocol);
+  if (split === undefined) splitters.set(protocol, (split = boundedMemo(4096, (u) => Object.freeze(splitHostAndPort(u, protocol)))));
+  return split(uri);
 }
 
-const SPLIT_CACHE_LIMIT = 4096;
-const splitCache = new Map<string, Readonly<{ host: string; port: string }>>();
+const splitters = new Map<BackendProtocol, (uri: string) => Readonly<{ host: string; port: string }>>();
 
 function splitHostAndPort(uri: string, protocol: BackendProtocol): { host: string; port: string } {
   let host = '';

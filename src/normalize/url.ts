@@ -2,6 +2,7 @@
 // Node (percent-encoding and dot segments normalized the way browsers do). A span's URL is
 // read by several resolvers in a row and the same URLs recur across spans, so the parts of
 // each parsed value are cached in a small bounded map.
+import { boundedMemo } from './memo.ts';
 
 /** Relative values are resolved against this origin and only their path and query are used. */
 const RELATIVE_BASE = 'http://tessera.invalid';
@@ -27,23 +28,8 @@ export interface UrlParts {
   query: string;
 }
 
-const CACHE_LIMIT = 1024;
-const cache = new Map<string, UrlParts | null>();
-
 /** The parts of a URL or path value; null when it does not parse. The object is shared: read only. */
-export function urlParts(value: string): UrlParts | null {
-  return partsOf(value);
-}
-
-function partsOf(value: string): UrlParts | null {
-  const hit = cache.get(value);
-  if (hit !== undefined) return hit;
-  const parts = parse(value);
-  // Clearing at the bound keeps memory fixed without LRU bookkeeping on every read.
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(value, parts);
-  return parts;
-}
+export const urlParts: (value: string) => UrlParts | null = boundedMemo(1024, (value) => parse(value));
 
 function parse(value: string): UrlParts | null {
   if (value === '') return null;
@@ -87,12 +73,12 @@ function schemelessParts(value: string, authority: string): UrlParts | null {
 
 /** Whether `value` is an absolute URL with an authority ("scheme://host...") that parses. */
 export function isAbsoluteUrl(value: string): boolean {
-  return partsOf(value)?.absolute === true;
+  return urlParts(value)?.absolute === true;
 }
 
 /** Whether `value` parses as an absolute or relative URL. */
 export function isValidUrl(value: string): boolean {
-  return partsOf(value) !== null;
+  return urlParts(value) !== null;
 }
 
 /** Drops trailing slashes; the root path "/" stays "/". */
@@ -104,12 +90,12 @@ export function stripTrailingSlashes(path: string): string {
 
 /** The normalized path of a URL or path value ("" → "/"), trailing slashes stripped; '' if invalid. */
 export function pathOf(value: string): string {
-  return partsOf(value)?.path ?? '';
+  return urlParts(value)?.path ?? '';
 }
 
 /** The query string of a URL or path value without the "?", or ''. */
 export function queryOf(value: string): string {
-  return partsOf(value)?.query ?? '';
+  return urlParts(value)?.query ?? '';
 }
 
 /**
@@ -117,10 +103,10 @@ export function queryOf(value: string): string {
  * scheme-less one ("0.0.0.0:8081/route"), or ''.
  */
 export function authorityOf(value: string): string {
-  return partsOf(value)?.host ?? '';
+  return urlParts(value)?.host ?? '';
 }
 
 /** The lower-case scheme of an absolute URL, or ''. */
 export function schemeOf(value: string): string {
-  return partsOf(value)?.scheme ?? '';
+  return urlParts(value)?.scheme ?? '';
 }

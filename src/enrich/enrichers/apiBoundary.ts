@@ -4,6 +4,7 @@
 
 import { headerOf, sanitizeAuthority } from '../../normalize/index.ts';
 import type { Attributes } from '../../model/span.ts';
+import { boundedMemo } from '../../normalize/memo.ts';
 import type { Enricher } from '../enricher.ts';
 
 /** Host keys for HTTP_HOST in priority order; sidecars move the real host to x-forwarded-host. */
@@ -19,19 +20,11 @@ const GRPC_HOST_KEYS = ['rpc.request.metadata.:authority', 'rpc.request.metadata
 
 /** A host value without its port; '' for blanks and "localhost". */
 export function hostWithoutPort(value: string): string {
-  if (value === '') return '';
-  // Every API entry of a service names the same few hosts: each value is worked out once.
-  let host = hosts.get(value);
-  if (host === undefined) {
-    // Clearing at the bound keeps memory fixed without LRU bookkeeping on every read.
-    if (hosts.size >= HOSTS_LIMIT) hosts.clear();
-    hosts.set(value, (host = hostOf(value)));
-  }
-  return host;
+  return value === '' ? '' : hosts(value);
 }
 
-const HOSTS_LIMIT = 1024;
-const hosts = new Map<string, string>();
+/** Every API entry of a service names the same few hosts: each value is worked out once. */
+const hosts = boundedMemo(1024, (value) => hostOf(value));
 
 function hostOf(value: string): string {
   const authority = sanitizeAuthority(value);
