@@ -13,7 +13,7 @@ import type { Span } from '../src/model/span.ts';
 import type { TraceRows } from '../src/store/api.ts';
 import { openDuckDbViewStore } from '../src/store/duckdb/viewStore.ts';
 import { createViewStatements } from '../src/store/duckdb/ddl.ts';
-import { rowsAppender } from '../src/store/duckdb/convert.ts';
+import { rowsAppender } from '../src/store/duckdb/columns.ts';
 import { assembleTrace } from '../src/trace/assemble.ts';
 import { buildRowsOf } from '../src/views/rows.ts';
 import { createDefaultEnrichment } from '../src/enrich/defaults.ts';

@@ -24,7 +24,7 @@ import type { AssembledTrace } from '../src/model/trace.ts';
 import type { TraceRows, ViewStore } from '../src/store/api.ts';
 import { decodeSpanBatch, encodeSpanBatch } from '../src/store/codec.ts';
 import { createViewStatements as duckDdl } from '../src/store/duckdb/ddl.ts';
-import { rowsAppender } from '../src/store/duckdb/convert.ts';
+import { rowsAppender } from '../src/store/duckdb/columns.ts';
 import { openDuckDbViewStore } from '../src/store/duckdb/viewStore.ts';
 import { createViewStatements as pgDdl } from '../src/store/postgres/viewDdl.ts';
 import { viewInsert } from '../src/store/postgres/viewWrite.ts';

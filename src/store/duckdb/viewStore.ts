@@ -6,11 +6,12 @@ import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBValue } fr
 import { TesseraError, asTesseraError } from '../../errors.ts';
 import type { Span } from '../../model/span.ts';
 import { decodeSpanBatch } from '../codec.ts';
-import { traceKeyString, type TraceKey, type TraceRows, type ViewRow, type ViewStore } from '../api.ts';
+import { traceKeyString, type TraceKey, type ReplaceOptions, type TraceRows, type ViewStore } from '../api.ts';
 import type { QueryOptions, ViewQuery, ViewQueryResult } from '../query.ts';
 import { VIEWS, rawTraceView, type ViewDef } from '../../views/schema.ts';
 import { createViewStatements, duckDbType, quoteIdent } from './ddl.ts';
-import { fromDuckDb, rowsAppender, type StoredLayout } from './convert.ts';
+import { fromDuckDb } from './convert.ts';
+import { columnCodec, transferables, type ColumnBatch, type ColumnCodec, type StoredLayout } from './columns.ts';
 import { ROLLUP_MINUTE_MS, ROLLUP_SOURCES, planRollup, type RollupPlan } from '../../views/rollups.ts';
 import { ROLLED_MINUTES_TABLE, buildRollupStatements, finishRollup, invalidateStatements, renderRollupQuery, rollupParts, rollupTableStatements, storedMinutesSql } from './rollups.ts';
 import { renderQuery } from './sql.ts';
@@ -46,6 +47,65 @@ export interface DuckDbViewStoreOptions {
 export interface DuckDbViewStore extends ViewStore {
   /** Rolls up the whole minutes in [fromMs, toMs) not rolled up yet, for every tenant. */
   rollUp(range: { fromMs: number; toMs: number }): Promise<void>;
+  /** How this file's tables lay out each view: what `encodeWrite` needs. Plain data. */
+  layouts(): StoreLayouts;
+  /** `replaceTraces` of a batch encoded by `encodeWrite`, maybe on another thread (fences ignored: one writer). */
+  writeEncoded(write: EncodedWrite, opts?: ReplaceOptions): Promise<void>;
+  /** `storedSpans` without decoding: each trace's stored SpanBatch bytes (decodeSpanBatch reads them). */
+  storedSpanBatches(keys: readonly TraceKey[]): Promise<Map<string, Uint8Array>>;
+}
+
+/** Each view's table layout, by view name. */
+export type StoreLayouts = Record<string, StoredLayout>;
+
+/**
+ * A replaceTraces batch encoded on the caller's thread (ADR 014): its traces (the last rows
+ * given for a trace win), each view's rows as column batches, and the rollup minutes the new
+ * rows fall in. Plain data: postMessage moves its ArrayBuffers and clones the rest.
+ */
+export interface EncodedWrite {
+  keys: TraceKey[];
+  /** Some trace lacks its one rawTraceView row: every key is deleted instead of looking up which exist. */
+  unmarked: boolean;
+  views: { name: string; batch: ColumnBatch }[];
+  /** By rollup source view: the minutes (epoch ms) its new rows fall in. */
+  minutes: Record<string, number[]>;
+}
+
+const codecsByLayouts = new WeakMap<StoreLayouts, Map<string, ColumnCodec>>();
+function codecsFor(layouts: StoreLayouts): Map<string, ColumnCodec> {
+  let codecs = codecsByLayouts.get(layouts);
+  if (!codecs) {
+    codecs = new Map(VIEWS.map((v) => [v.name, columnCodec(v, layouts[v.name])]));
+    codecsByLayouts.set(layouts, codecs);
+  }
+  return codecs;
+}
+
+/**
+ * Encodes a batch for `writeEncoded` against the store's `layouts()`: the JavaScript half of a
+ * write, which needs no connection. `transfer` lists the ArrayBuffers postMessage may move.
+ */
+export function encodeWrite(layouts: StoreLayouts, batch: readonly TraceRows[]): { write: EncodedWrite; transfer: ArrayBuffer[] } {
+  const byKey = new Map<string, TraceRows>();
+  for (const t of batch) byKey.set(traceKeyString(t.key), t);
+  const traces = [...byKey.values()];
+  const codecs = codecsFor(layouts);
+  const views: EncodedWrite['views'] = [];
+  for (const view of VIEWS) {
+    const rows = traces.flatMap((t) => t.views[view.name] ?? []);
+    if (rows.length > 0) views.push({ name: view.name, batch: codecs.get(view.name)!.encode(rows) });
+  }
+  const minutes: Record<string, number[]> = {};
+  for (const source of ROLLUP_SOURCES) {
+    const touched = new Set<number>();
+    for (const t of traces) {
+      for (const row of t.views[source.view] ?? []) touched.add(Math.floor(Number(row[source.timeColumn]) / ROLLUP_MINUTE_MS) * ROLLUP_MINUTE_MS);
+    }
+    minutes[source.view] = [...touched];
+  }
+  const write = { keys: traces.map((t) => t.key), unmarked: traces.some((t) => (t.views[rawTraceView.name]?.length ?? 0) !== 1), views, minutes };
+  return { write, transfer: views.flatMap((v) => transferables(v.batch)) };
 }
 
 /** Rows appended between two turns of the event loop while a batch is written (~10 ms of appends). */
@@ -71,7 +131,7 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
   const readers: DuckDBConnection[] = [];
   for (let i = 0; i < (opts.readers ?? 2); i++) readers.push(await instance.connect());
   const pool = new ConnectionPool(readers);
-  let appendRows = new Map(VIEWS.map((v) => [v.name, rowsAppender(v)]));
+  let layouts: StoreLayouts = Object.fromEntries(VIEWS.map((v) => [v.name, { order: v.columns.map((c) => c.name), text: new Set<string>() }]));
   // Writes are serialized: one transaction at a time on the writer connection.
   let writeChain: Promise<unknown> = Promise.resolve();
   let closed = false;
@@ -92,12 +152,12 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
     const threshold = opts.checkpointThreshold ?? '256MB';
     if (!/^\d+(\.\d+)?\s*[KMGT]?i?B$/i.test(threshold)) throw new TesseraError('CONFIG', `checkpointThreshold ${JSON.stringify(threshold)} is not a size such as 256MB`);
     await writer.run(`SET checkpoint_threshold = '${threshold}'`);
-    const appenders = new Map<string, ReturnType<typeof rowsAppender>>();
+    const found: StoreLayouts = {};
     for (const view of VIEWS) {
       for (const sql of createViewStatements(view)) await writer.run(sql);
-      appenders.set(view.name, rowsAppender(view, await addMissingColumns(writer, view)));
+      found[view.name] = await addMissingColumns(writer, view);
     }
-    appendRows = appenders;
+    layouts = found;
     for (const sql of rollupTableStatements()) await writer.run(sql);
     const marks = await writer.runAndReadAll(`SELECT view_name, minute_ms FROM ${ROLLED_MINUTES_TABLE}`);
     for (const [view, minute] of marks.getRows()) rolled.get(String(view))?.add(Number(minute));
@@ -108,16 +168,13 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
    * rows about to be replaced, fall in (so a late span never counts twice). Nothing to do, and no
    * statement run, while no minute those rows touch is rolled up.
    */
-  async function invalidateRollups(traces: readonly TraceRows[], present: Set<string>): Promise<Map<string, number[]>> {
+  async function invalidateRollups(write: EncodedWrite, present: Set<string>): Promise<Map<string, number[]>> {
     const dropped = new Map<string, number[]>();
     for (const source of ROLLUP_SOURCES) {
       const marks = rolled.get(source.view)!;
       if (marks.size === 0) continue;
-      const touched = new Set<number>();
-      for (const t of traces) {
-        for (const row of t.views[source.view] ?? []) touched.add(Math.floor(Number(row[source.timeColumn]) / ROLLUP_MINUTE_MS) * ROLLUP_MINUTE_MS);
-      }
-      const replaced = traces.filter((t) => present.has(traceKeyString(t.key)));
+      const touched = new Set<number>(write.minutes[source.view] ?? []);
+      const replaced = write.keys.filter((k) => present.has(traceKeyString(k)));
       for (const [tenant, group] of groupByTenant(replaced)) {
         const found = await writer.runAndReadAll(storedMinutesSql(source, group.length), [tenant, ...group]);
         for (const [m] of found.getRows()) touched.add(Number(m));
@@ -176,35 +233,36 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
   async function replaceTraces(batch: readonly TraceRows[]): Promise<void> {
     assertOpen();
     if (batch.length === 0) return;
-    // The last rows given for a trace win, as if written one after the other.
-    const byKey = new Map<string, TraceRows>();
-    for (const t of batch) byKey.set(traceKeyString(t.key), t);
-    const traces = [...byKey.values()];
+    await writeEncoded(encodeWrite(layouts, batch).write);
+  }
+
+  async function writeEncoded(write: EncodedWrite): Promise<void> {
+    assertOpen();
+    if (write.keys.length === 0) return;
+    const codecs = codecsFor(layouts);
     await serialized(async () => {
       await writer.run('BEGIN TRANSACTION');
       try {
         // Only traces stored before need deleting; their rawTraceView row says which. A batch
         // that somehow lacks that row for a trace deletes every one of its traces instead.
-        const keys = traces.map((t) => t.key);
-        const unmarked = traces.some((t) => (t.views[rawTraceView.name]?.length ?? 0) !== 1);
-        const present = unmarked ? new Set(keys.map(traceKeyString)) : await existing(writer, keys);
-        const dropped = await invalidateRollups(traces, present);
+        const keys = write.keys;
+        const present = write.unmarked ? new Set(keys.map(traceKeyString)) : await existing(writer, keys);
+        const dropped = await invalidateRollups(write, present);
         if (present.size > 0) await deleteTraces(keys.filter((k) => present.has(traceKeyString(k))));
-        // Appends are synchronous native calls (~12 µs a row): a 20 000-span batch would hold
-        // the event loop for most of a second. Slices of APPEND_SLICE_ROWS rows, each through
-        // its own appender, with a turn of the event loop between them, keep ingest and live
-        // delivery moving while a batch is written.
-        for (const view of VIEWS) {
-          const rows = traces.flatMap((t) => t.views[view.name] ?? []);
-          if (rows.length === 0) continue;
-          const ap = await writer.createAppender(view.name);
+        // Appends are synchronous native calls (~4 µs a row): a 20 000-span batch would hold
+        // the thread for a quarter of a second. Slices of APPEND_SLICE_ROWS rows with a turn
+        // of the event loop between them keep everything else on this thread moving.
+        for (const { name, batch } of write.views) {
+          const codec = codecs.get(name);
+          if (!codec) throw new TesseraError('INVALID_ARGUMENT', `no view named ${JSON.stringify(name)}`);
+          const ap = await writer.createAppender(name);
           try {
-            for (let from = 0; from < rows.length; from += APPEND_SLICE_ROWS) {
+            for (let from = 0; from < batch.rows; from += APPEND_SLICE_ROWS) {
               if (from > 0) {
                 ap.flushSync();
                 await new Promise<void>((resolve) => setImmediate(resolve));
               }
-              appendRows.get(view.name)!(ap, rows.length <= APPEND_SLICE_ROWS ? rows : rows.slice(from, from + APPEND_SLICE_ROWS));
+              codec.append(ap, batch, from, Math.min(APPEND_SLICE_ROWS, batch.rows - from));
             }
           } finally {
             ap.closeSync();
@@ -220,8 +278,14 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
   }
 
   async function storedSpans(keys: readonly TraceKey[]): Promise<Map<string, Span[]>> {
-    assertOpen();
     const out = new Map<string, Span[]>();
+    for (const [key, blob] of await storedSpanBatches(keys)) out.set(key, decodeSpanBatch(blob));
+    return out;
+  }
+
+  async function storedSpanBatches(keys: readonly TraceKey[]): Promise<Map<string, Uint8Array>> {
+    assertOpen();
+    const out = new Map<string, Uint8Array>();
     if (keys.length === 0) return out;
     const wanted = new Set(keys.map(traceKeyString));
     const ids = inList('trace_id', [...new Set(keys.map((k) => k.traceId))], 1);
@@ -230,7 +294,7 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
     );
     for (const [tenant, traceId, blob] of reader.getRowsJS()) {
       const key = traceKeyString({ tenant: String(tenant), traceId: String(traceId) });
-      if (wanted.has(key) && blob instanceof Uint8Array) out.set(key, decodeSpanBatch(blob));
+      if (wanted.has(key) && blob instanceof Uint8Array) out.set(key, blob);
     }
     return out;
   }
@@ -322,13 +386,13 @@ export async function openDuckDbViewStore(opts: DuckDbViewStoreOptions): Promise
     }, everyMs);
     rollupTimer.unref();
   }
-  return { init, replaceTraces, storedSpans, query, close, rollUp };
+  return { init, replaceTraces, storedSpans, query, close, rollUp, layouts: () => layouts, writeEncoded, storedSpanBatches };
 }
 
 /** Trace ids by tenant. */
-function groupByTenant(traces: readonly TraceRows[]): Map<string, string[]> {
+function groupByTenant(keys: readonly TraceKey[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const t of traces) out.set(t.key.tenant, [...(out.get(t.key.tenant) ?? []), t.key.traceId]);
+  for (const k of keys) out.set(k.tenant, [...(out.get(k.tenant) ?? []), k.traceId]);
   return out;
 }
 
