@@ -8,9 +8,7 @@ import type { NodeOptions } from '../config/options.ts';
 import type { SpanLog, ViewStore } from '../store/api.ts';
 import { createMemorySpanLog } from '../store/memory/spanlog.ts';
 import { groupByPartition } from '../store/partition.ts';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { openDuckDbViewStore } from '../store/duckdb/viewStore.ts';
-import { openDuckDbEntityStore } from '../store/duckdb/entityStore.ts';
+import { openDuckDbStoreThread } from '../store/duckdb/storeThreadClient.ts';
 import type { EntityStore } from '../store/entities.ts';
 import { buildRowsOf } from '../views/rows.ts';
 import { createDefaultEnrichment } from '../enrich/index.ts';
@@ -59,7 +57,7 @@ function resolveNodeId(opts: NodeOptions): string {
 
 /**
  * The view and entity stores: PostgreSQL for both with --postgres (shared by a cluster), else
- * one DuckDB file under the data dir, opened once and shared by both stores.
+ * one DuckDB file under the data dir, opened once on its own thread and shared by both stores.
  */
 async function openStores(opts: NodeOptions, logger: Logger, closers: (() => Promise<void>)[]): Promise<{ store: ViewStore; entities: EntityStore }> {
   if (opts.postgres) {
@@ -71,14 +69,10 @@ async function openStores(opts: NodeOptions, logger: Logger, closers: (() => Pro
     closers.push(() => entities.close());
     return { store, entities };
   }
-  const path = join(opts.dataDir, 'tessera.duckdb');
-  const instance = await DuckDBInstance.create(path);
-  closers.push(async () => instance.closeSync());
-  const store = await openDuckDbViewStore({ path, instance });
-  closers.push(() => store.close());
-  const entities = await openDuckDbEntityStore({ instance });
-  closers.push(() => entities.close());
-  return { store, entities };
+  // Both stores live on the DuckDB store thread (ADR 014); closing it closes them.
+  const thread = await openDuckDbStoreThread({ path: join(opts.dataDir, 'tessera.duckdb'), logger });
+  closers.push(() => thread.close());
+  return { store: thread.store, entities: thread.entities };
 }
 
 export async function startNode(opts: NodeOptions, logger: Logger): Promise<RunningNode> {
