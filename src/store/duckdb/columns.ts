@@ -23,7 +23,8 @@ export interface StoredLayout {
 
 /** One column of a batch. `nulls` is DuckDB's validity mask (bit set = value present), or absent when none is null. */
 export type EncodedColumn =
-  | { kind: 'text'; values: (string | null)[]; nulls?: Uint8Array }
+  /** Text: row i holds dict[index[i]] (a repeated value crosses a thread once; a null row's index is 0). */
+  | { kind: 'text'; dict: string[]; index: Uint32Array; nulls?: Uint8Array }
   | { kind: 'bytes'; values: (Uint8Array | null)[]; nulls?: Uint8Array }
   /** int64, double, boolean and enum indexes: `width` bytes a value, little-endian, in `data`. */
   | { kind: 'fixed'; width: number; data: ArrayBuffer; nulls?: Uint8Array }
@@ -134,13 +135,32 @@ function enumEncoder(c: ColumnDef): ColumnPlan['encode'] {
   };
 }
 
+/** Rows after which a text column whose values are nearly all distinct stops looking for repeats. */
+const DEDUPE_PROBE_ROWS = 256;
+
 function encodeText(rows: readonly ViewRow[], view: ViewDef, c: ColumnDef): EncodedColumn {
-  const values: (string | null)[] = new Array(rows.length).fill(null);
+  const dict: string[] = [];
+  const index = new Uint32Array(rows.length);
+  // Most text columns repeat (tenant, service, API and entity ids, names, a trace's id over its
+  // spans), so each distinct value is sent once. Columns of distinct values (span ids, tags)
+  // stop paying for the lookup once a probe shows it finds nothing.
+  let seen: Map<string, number> | undefined = new Map();
   const json = c.type === 'string_map';
   const nulls = scan(rows, view, c, (v, i) => {
-    values[i] = json ? JSON.stringify(v) : typeof v === 'string' ? v : String(v);
+    const s = json ? JSON.stringify(v) : typeof v === 'string' ? v : String(v);
+    if (seen === undefined) {
+      index[i] = dict.push(s) - 1;
+      return;
+    }
+    let at = seen.get(s);
+    if (at === undefined) {
+      at = dict.push(s) - 1;
+      seen.set(s, at);
+    }
+    index[i] = at;
+    if (i === DEDUPE_PROBE_ROWS && dict.length > (DEDUPE_PROBE_ROWS * 3) / 4) seen = undefined;
   });
-  return { kind: 'text', values, nulls };
+  return { kind: 'text', dict, index, nulls };
 }
 
 function encodeBytes(rows: readonly ViewRow[], view: ViewDef, c: ColumnDef): EncodedColumn {
@@ -206,8 +226,7 @@ function fillColumn(vector: duckdb.Vector, col: EncodedColumn, from: number, cou
       break;
     case 'text':
       for (let i = 0; i < count; i++) {
-        const s = col.values[from + i];
-        if (s !== null) duckdb.vector_assign_string_element(vector, i, s);
+        if (present(col.nulls, from + i)) duckdb.vector_assign_string_element(vector, i, col.dict[col.index[from + i]]);
       }
       break;
     case 'bytes':
@@ -275,6 +294,7 @@ export function transferables(batch: ColumnBatch): ArrayBuffer[] {
   for (const col of batch.columns) {
     if (col.kind === 'fixed') out.push(col.data);
     if (col.kind === 'list') out.push(col.starts.buffer as ArrayBuffer);
+    if (col.kind === 'text') out.push(col.index.buffer as ArrayBuffer);
     if (col.nulls) out.push(col.nulls.buffer as ArrayBuffer);
   }
   return out;
