@@ -37,8 +37,8 @@ export type ViewWriterMsg =
    */
   | { type: 'DropPartitions'; partitions: readonly number[]; replyTo: ActorRef<{ type: 'PartitionsDropped' }> }
   | { type: 'Prepared'; batch: number; written?: WrittenTrace[] }
-  /** `fenced`: the store refused the write for these partitions (a newer owner holds them). */
-  | { type: 'FlushDone'; ok: boolean; fenced?: readonly number[] }
+  /** Batch `batch`'s write ended. `fenced`: the store refused it for these partitions (a newer owner holds them). */
+  | { type: 'FlushDone'; batch: number; ok: boolean; fenced?: readonly number[] }
   | { type: 'RetryFlush' }
   | { type: 'Stop' };
 
@@ -51,6 +51,14 @@ export interface ViewWriterDeps {
   logger: Logger;
   /** Upper bound of spans per store write. */
   maxBatchSpans: number;
+  /**
+   * Store writes in progress at once (default 2), of batches that share no trace. A store that
+   * takes a write's rows on this thread and writes them elsewhere (the DuckDB store thread) then
+   * has the next write's rows encoded and sent while it writes the current one, instead of idling
+   * between writes. A store that runs writes one at a time (DuckDB) still does; PostgreSQL runs
+   * them as concurrent transactions.
+   */
+  writesInFlight?: number;
   /** Checked for each partition of a batch right before the write; default: always admitted. */
   fence?: PartitionFence;
   /**
@@ -90,12 +98,12 @@ interface Batch {
 
 interface State {
   queue: Pending[];
-  /** The batch being written to the store. */
-  writing: Batch | null;
+  /** The batches being written to the store, oldest first. */
+  writing: Batch[];
   /** The next batch, being prepared (stored spans read, enrichment) or prepared, while `writing` runs. */
   next: Batch | null;
-  /** Replies due when the write in progress ends. */
-  dropWaiters: ActorRef<{ type: 'PartitionsDropped' }>[];
+  /** Replies due once no write in progress carries any of these partitions. */
+  dropWaiters: { replyTo: ActorRef<{ type: 'PartitionsDropped' }>; partitions: ReadonlySet<number> }[];
   failures: number;
   /** A write or a preparation failed: nothing new is prepared until RetryFlush. */
   backingOff: boolean;
@@ -135,15 +143,17 @@ export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[], fe
 }
 
 /**
- * The view writer. Batches are written one at a time, and the next batch is prepared (stored
- * spans read, traces enriched into rows) while the current one is written: the store's
- * asynchronous work (existence checks, COMMIT, on DuckDB's own threads) then overlaps with
- * enrichment on this thread instead of leaving it idle. A batch sharing a trace with the write
- * in progress waits for it, since it must read that write's spans. A failed write puts its
+ * The view writer. The next batch is prepared (stored spans read, traces enriched into rows)
+ * while earlier ones are written, and up to `writesInFlight` writes run at once: the store's
+ * work (existence checks, appends and COMMIT, on DuckDB's store thread) then overlaps with
+ * enrichment on this thread instead of leaving either idle. A batch sharing a trace with a
+ * write in progress waits for it, since it must read that write's spans; so writes in flight
+ * never share a trace, and the order they finish in does not matter. A failed write puts its
  * batch back first and the prepared one after it, in order.
  */
 export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: ViewWriterDeps): ActorRef<ViewWriterMsg> {
   let self: ActorRef<ViewWriterMsg>;
+  const inFlight = Math.max(1, deps.writesInFlight ?? 2);
 
   /** Takes the next batch from the queue (refusing partitions whose lease is gone), or null. */
   const take = (state: State): Batch | null => {
@@ -173,7 +183,7 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
     if (state.backingOff) return;
     const batch = take(state);
     if (!batch) return;
-    if (state.writing && [...batch.keys].some((k) => state.writing!.keys.has(k))) {
+    if (state.writing.some((w) => [...batch.keys].some((k) => w.keys.has(k)))) {
       state.queue.unshift(...batch.pendings);
       return;
     }
@@ -191,12 +201,12 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
     );
   };
 
-  /** Writes the prepared batch when no write is in progress. */
+  /** Writes the prepared batch when fewer than `inFlight` writes are in progress. */
   const startWrite = (state: State): void => {
     const batch = state.next;
-    if (state.writing || !batch?.written || state.stopped) return;
+    if (state.writing.length >= inFlight || !batch?.written || state.stopped) return;
     state.next = null;
-    state.writing = batch;
+    state.writing.push(batch);
     const fences: WriteFence[] = [];
     for (const partition of new Set(batch.pendings.map((p) => p.partition))) {
       const token = deps.fence?.tokenOf?.(partition);
@@ -207,17 +217,17 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
       () => {
         report(batch, true);
         deps.onWritten?.(written);
-        tell(self, { type: 'FlushDone', ok: true });
+        tell(self, { type: 'FlushDone', batch: batch.id, ok: true });
       },
       (err: unknown) => {
         report(batch, false);
         if (err instanceof FencedError) {
           deps.logger.info({ partitions: err.partitions }, 'view store write fenced: those partitions have a newer owner');
-          tell(self, { type: 'FlushDone', ok: false, fenced: err.partitions });
+          tell(self, { type: 'FlushDone', batch: batch.id, ok: false, fenced: err.partitions });
           return;
         }
         deps.logger.warn({ err, traces: written.length }, 'view store write failed; will retry');
-        tell(self, { type: 'FlushDone', ok: false });
+        tell(self, { type: 'FlushDone', batch: batch.id, ok: false });
       },
     );
   };
@@ -265,10 +275,15 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
         break;
       }
       case 'FlushDone': {
-        const done = state.writing;
-        state.writing = null;
-        for (const r of state.dropWaiters.splice(0)) tell(r, { type: 'PartitionsDropped' });
-        if (!done) break;
+        const at = state.writing.findIndex((w) => w.id === msg.batch);
+        if (at < 0) break;
+        const [done] = state.writing.splice(at, 1);
+        const busy = new Set(state.writing.flatMap((w) => w.pendings.map((p) => p.partition)));
+        state.dropWaiters = state.dropWaiters.filter((w) => {
+          if ([...w.partitions].some((p) => busy.has(p))) return true;
+          tell(w.replyTo, { type: 'PartitionsDropped' });
+          return false;
+        });
         if (msg.ok) {
           state.failures = 0;
           for (const p of done.pendings) tell(p.replyTo, { type: 'TracesWritten', batchId: p.batchId });
@@ -308,7 +323,7 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
         }
         for (const p of state.queue) if (leaving.has(p.partition)) tell(p.replyTo, { type: 'WriteFailed', batchId: p.batchId });
         state.queue = state.queue.filter((p) => !leaving.has(p.partition));
-        if (state.writing?.pendings.some((p) => leaving.has(p.partition))) state.dropWaiters.push(msg.replyTo);
+        if (state.writing.some((w) => w.pendings.some((p) => leaving.has(p.partition)))) state.dropWaiters.push({ replyTo: msg.replyTo, partitions: leaving });
         else tell(msg.replyTo, { type: 'PartitionsDropped' });
         advance(state);
         break;
@@ -326,7 +341,7 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
 
   self = spawnActor<State, ViewWriterMsg>(parent, {
     name: 'view-writer',
-    initialState: { queue: [], writing: null, next: null, dropWaiters: [], failures: 0, backingOff: false, stopped: false, batchIds: 0 },
+    initialState: { queue: [], writing: [], next: null, dropWaiters: [], failures: 0, backingOff: false, stopped: false, batchIds: 0 },
     handle,
     onCrash: 'resume',
     logger: deps.logger,

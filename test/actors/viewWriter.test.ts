@@ -1,7 +1,9 @@
 // writeTraces: the traces of one batch are enriched together, so a batch waits for one round of
 // entity lookups rather than one per trace (each lookup is queued behind ingest work).
 // The ViewWriter actor prepares the next batch while the current one is written, never for a
-// trace the current write holds, and keeps batch order when a write fails.
+// trace the current write holds, and keeps batch order when a write fails (one write at a
+// time); with two writes in flight they never share a trace, a failure of one leaves the other
+// be, and dropped partitions wait for every write that carries them.
 
 import t from 'tap';
 import { pino } from 'pino';
@@ -124,7 +126,7 @@ t.test('the writer prepares the next batch while the current one is being writte
     events.push(`write ${n} end`);
   };
   const writer = spawnViewWriter(system, {
-    store, logger: pino({ level: 'silent' }), maxBatchSpans: 2,
+    store, logger: pino({ level: 'silent' }), maxBatchSpans: 2, writesInFlight: 1,
     rowsOf: async (trace) => {
       events.push(`rows ${trace.traceId.slice(-1)}`);
       // The second batch's rows are built while the first write is held.
@@ -196,7 +198,7 @@ t.test('a failed write is retried first, and the batch prepared behind it is wri
       throw new Error('store restarting');
     }
   };
-  const writer = spawnViewWriter(system, { store, logger: pino({ level: 'silent' }), maxBatchSpans: 2, rowsOf: async (trace) => rowsFor(trace) });
+  const writer = spawnViewWriter(system, { store, logger: pino({ level: 'silent' }), maxBatchSpans: 2, writesInFlight: 1, rowsOf: async (trace) => rowsFor(trace) });
   const r = replies(system);
   tell(writer, { type: 'WriteTraces', partition: 0, batchId: 1, traces: [closed(3)], replyTo: r.ref });
   tell(writer, { type: 'WriteTraces', partition: 1, batchId: 2, traces: [closed(4)], replyTo: r.ref });
@@ -217,7 +219,7 @@ t.test('a fenced write gives up the fenced partitions at once and writes the res
     if (attempts.length === 1) await new Promise((resolve) => setTimeout(resolve, 30));
     if (attempts.length === 2) throw new FencedError([1]);
   };
-  const writer = spawnViewWriter(system, { store, logger: pino({ level: 'silent' }), maxBatchSpans: 10, rowsOf: async (trace) => rowsFor(trace) });
+  const writer = spawnViewWriter(system, { store, logger: pino({ level: 'silent' }), maxBatchSpans: 10, writesInFlight: 1, rowsOf: async (trace) => rowsFor(trace) });
   const r = replies(system);
   tell(writer, { type: 'WriteTraces', partition: 2, batchId: 1, traces: [closed(4)], replyTo: r.ref });
   tell(writer, { type: 'WriteTraces', partition: 0, batchId: 2, traces: [closed(5)], replyTo: r.ref });
@@ -249,4 +251,80 @@ t.test('a batch that fails before its write (the store cannot be read) is report
   t.same(flushes, [false, true], 'the failed read is counted as a failed write, then the retry succeeds');
   t.same(r.got, [{ type: 'TracesWritten', batchId: 1 }]);
   t.equal(written.length, 1);
+});
+
+t.test('two writes in flight: disjoint batches overlap, a shared trace waits, a failure leaves the other write be', async (t) => {
+  const system = startActorSystem('vw-two');
+  t.teardown(() => stopActorSystem(system));
+  const { store } = recordingStore();
+  const events: string[] = [];
+  const release = new Map<string, () => void>();
+  let failOnce = true;
+  // A write is named by its trace (last hex digit) and span count: "1:2" is trace 1 with 2 spans.
+  store.replaceTraces = async (traces) => {
+    const name = traces.map((r) => `${r.key.traceId.slice(-1)}:${r.views.rawTraceView[0].num_spans}`).join(',');
+    events.push(`start ${name}`);
+    await new Promise<void>((resolve) => release.set(name, resolve));
+    if (name === '1:2' && failOnce) {
+      failOnce = false;
+      throw new Error('store restarting');
+    }
+  };
+  const writer = spawnViewWriter(system, { store, logger: pino({ level: 'silent' }), maxBatchSpans: 2, rowsOf: async (trace) => rowsFor(trace) });
+  const r = replies(system);
+  const seen = async (what: string, times = 1) => {
+    for (let i = 0; i < 400 && events.filter((e) => e === what).length < times; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (events.filter((e) => e === what).length < times) throw new Error(`never saw "${what}" ${times} time(s): ${events.join('; ')}`);
+  };
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 1, traces: [closed(1)], replyTo: r.ref });
+  tell(writer, { type: 'WriteTraces', partition: 1, batchId: 2, traces: [closed(2)], replyTo: r.ref });
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 3, traces: [{ ...closed(1), spans: [span(1, 7)] }], replyTo: r.ref });
+  await seen('start 2:2');
+  t.same(events, ['start 1:2', 'start 2:2'], 'the second batch is written while the first still is');
+  release.get('2:2')!();
+  await r.until(1);
+  t.same(r.got, [{ type: 'TracesWritten', batchId: 2 }], 'the second write is acknowledged first: they share no trace');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.notOk(events.includes('start 1:1'), 'the late span of trace 1 waits for the write that holds trace 1');
+  release.get('1:2')!(); // fails once, and is tried again after a back-off
+  await seen('start 1:2', 2);
+  t.notOk(events.includes('start 1:1'), 'the late span still waits: the retried write holds trace 1');
+  release.get('1:2')!();
+  await seen('start 1:1');
+  release.get('1:1')!();
+  await r.until(3);
+  t.same(r.got, [{ type: 'TracesWritten', batchId: 2 }, { type: 'TracesWritten', batchId: 1 }, { type: 'TracesWritten', batchId: 3 }], 'then the first, then the late span after it');
+});
+
+t.test('two writes in flight: dropped partitions are answered once no write in progress carries them', async (t) => {
+  const system = startActorSystem('vw-two-drop');
+  t.teardown(() => stopActorSystem(system));
+  const { store } = recordingStore();
+  const release = new Map<string, () => void>();
+  store.replaceTraces = async (traces) => {
+    await new Promise<void>((resolve) => release.set(traces.map((r) => r.key.traceId.slice(-1)).join(','), resolve));
+  };
+  const writer = spawnViewWriter(system, { store, logger: pino({ level: 'silent' }), maxBatchSpans: 2, rowsOf: async (trace) => rowsFor(trace) });
+  const r = replies(system);
+  tell(writer, { type: 'WriteTraces', partition: 5, batchId: 1, traces: [closed(1)], replyTo: r.ref });
+  tell(writer, { type: 'WriteTraces', partition: 6, batchId: 2, traces: [closed(2)], replyTo: r.ref });
+  for (let i = 0; i < 200 && release.size < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.equal(release.size, 2, 'both writes in progress');
+  const dropped: string[] = [];
+  const waiter = spawnActor<null, { type: 'PartitionsDropped' }>(system, {
+    name: 'drop-waiter', initialState: null, onCrash: 'resume', logger: pino({ level: 'silent' }),
+    handle: (state) => {
+      dropped.push('dropped');
+      return state;
+    },
+  });
+  tell(writer, { type: 'DropPartitions', partitions: [6], replyTo: waiter });
+  release.get('1')!();
+  await r.until(1);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.same(dropped, [], 'not while the write of partition 6 is in progress, though the other one ended');
+  release.get('2')!();
+  await r.until(2);
+  for (let i = 0; i < 100 && dropped.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.same(dropped, ['dropped'], 'answered once it ended');
 });
