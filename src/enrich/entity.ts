@@ -104,15 +104,28 @@ export function entityFromRequest(request: EntityRequest, id = entityId(request.
   };
 }
 
-const recentServiceIds = new LRUCache<string, string>({ max: 10_000 });
+/** Tenants whose service ids are remembered at a time, and names per tenant. */
+const SERVICE_ID_TENANTS = 64;
+const SERVICE_IDS_PER_TENANT = 4096;
+/**
+ * Service ids by tenant, then name: two lookups on strings the caller already holds, where a key
+ * joined from them was a new string to build and hash on every call (the backend enricher asks
+ * for each HTTP or gRPC host, span after span). Each level is emptied whole at its bound.
+ */
+const serviceIds = new Map<string, Map<string, string>>();
 
 /** The id a SERVICE named `fqn` has (or would have) in `tenant`. */
 export function serviceEntityId(tenant: string, fqn: string): string {
-  const key = `${tenant}\u0000${fqn}`;
-  let id = recentServiceIds.get(key);
+  let ids = serviceIds.get(tenant);
+  if (ids === undefined) {
+    if (serviceIds.size >= SERVICE_ID_TENANTS) serviceIds.clear();
+    serviceIds.set(tenant, (ids = new Map()));
+  }
+  let id = ids.get(fqn);
   if (id === undefined) {
+    if (ids.size >= SERVICE_IDS_PER_TENANT) ids.clear();
     id = entityId(tenant, 'SERVICE', { [EntityKeys.FQN]: fqn });
-    recentServiceIds.set(key, id);
+    ids.set(fqn, id);
   }
   return id;
 }

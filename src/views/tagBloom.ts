@@ -77,53 +77,108 @@ function fnv(h: number, s: string): number {
 let ha = 0;
 let hb = 0;
 
-// Tag keys repeat span after span: their part of the hash is kept (a bounded set of keys).
-const keyParts = new Map<string, number>();
-const MAX_KEYS = 4096;
+/**
+ * What a tag key hashes to, and the entry its last value made: a span's values often repeat the
+ * previous span's (methods, systems, hosts), and such an entry is then set without hashing.
+ */
+interface KeyMemo {
+  key: string;
+  part: number;
+  value: string;
+  word: number;
+  lo: number;
+  hi: number;
+  /** The key that followed this one last time: spans repeat runs of keys, so it is tried first. */
+  next: KeyMemo | null;
+}
 
-function keyPart(key: string): number {
-  let h = keyParts.get(key);
-  if (h === undefined) {
-    if (keyParts.size >= MAX_KEYS) keyParts.clear();
-    h = Math.imul(fnv(FNV_OFFSET, key) ^ 0xffff, FNV_PRIME);
-    keyParts.set(key, h);
+// Tag keys repeat span after span: their part of the hash is kept (a bounded set of keys).
+const keyMemos = new Map<string, KeyMemo>();
+const MAX_KEYS = 4096;
+/** Longest value a key's memo keeps. */
+const MAX_MEMO_VALUE = 256;
+/** Stands before a span's first key (never in keyMemos). */
+const START: KeyMemo = { key: '', part: 0, value: '', word: -1, lo: 0, hi: 0, next: null };
+
+function keyMemo(key: string): KeyMemo {
+  let m = keyMemos.get(key);
+  if (m === undefined) {
+    if (keyMemos.size >= MAX_KEYS) {
+      keyMemos.clear();
+      // Memos in use only chain to memos made since, so the forgotten ones can be collected.
+      START.next = null;
+    }
+    // word -1: no entry remembered yet, so the first value always hashes.
+    m = { key, part: Math.imul(fnv(FNV_OFFSET, key) ^ 0xffff, FNV_PRIME), value: '', word: -1, lo: 0, hi: 0, next: null };
+    keyMemos.set(key, m);
   }
-  return h;
+  return m;
 }
 
 /** Hashes `key`, a separator ("ab" = "c" and "a" = "bc" differ) and `value` into ha and hb. */
-function hashPair(key: string, value: string): void {
-  const h = fnv(keyPart(key), value);
+function hashPair(part: number, value: string): void {
+  const h = fnv(part, value);
   ha = mix(h);
   hb = mix(h ^ 0x5bd1e995);
 }
 
-/** Sets one bit (0–63) of word `w` in `halves`. */
-function setBit(w: number, bit: number): void {
-  if (bit < 32) halves[2 * w + LO] |= 1 << bit;
-  else halves[2 * w + HI] |= 1 << (bit - 32);
+// The entry hashed into ha/hb: its word, and its bits there as 32-bit halves.
+let entryWord = 0;
+let entryLo = 0;
+let entryHi = 0;
+
+/** Works out the entry hashed into ha/hb (eight 6-bit positions in one word) into entry*. */
+function entryOfHash(): void {
+  let lo = 0;
+  let hi = 0;
+  let x = ha;
+  for (let k = 0; k < 8; k++) {
+    if (k === 4) x = hb;
+    const bit = x & 63;
+    // `1 << bit` shifts by bit & 31: the half picks which 32 bits it lands in.
+    if (bit < 32) lo |= 1 << bit;
+    else hi |= 1 << bit;
+    x >>>= 6;
+  }
+  entryWord = ha >>> 28;
+  entryLo = lo;
+  entryHi = hi;
 }
 
-/** Sets the entry hashed into ha/hb; returns its word. */
-function addHashed(): number {
-  const w = ha >>> 28;
-  setBit(w, ha & 63);
-  setBit(w, (ha >>> 6) & 63);
-  setBit(w, (ha >>> 12) & 63);
-  setBit(w, (ha >>> 18) & 63);
-  setBit(w, hb & 63);
-  setBit(w, (hb >>> 6) & 63);
-  setBit(w, (hb >>> 12) & 63);
-  setBit(w, (hb >>> 18) & 63);
-  return w;
+/** ORs the entry in entry* into `halves`. */
+function setEntry(): void {
+  halves[2 * entryWord + LO] |= entryLo;
+  halves[2 * entryWord + HI] |= entryHi;
 }
 
 /** The word and bits a row whose tags hold `key: value` has set. */
 export function pairProbe(key: string, value: string): BloomProbe {
   halves.fill(0);
-  hashPair(key, value);
-  const word = addHashed();
-  return { word, mask: words[word] };
+  hashPair(keyMemo(key).part, value);
+  entryOfHash();
+  setEntry();
+  return { word: entryWord, mask: words[entryWord] };
+}
+
+// Words as bigints, shared between rows by value: most words of a span hold the same entries
+// as in an earlier span of its shape, and a bigint read from `words` is a new heap object that
+// the row keeps alive until it is written. Direct-mapped by the word's bits; a slot holds the
+// last word that mapped there, and a word is handed out only when both halves match.
+const WORD_CACHE_SLOTS = 2048;
+const cachedLo = new Int32Array(WORD_CACHE_SLOTS);
+const cachedHi = new Int32Array(WORD_CACHE_SLOTS);
+// Slots start as the zero word, which is never looked up (zero words are 0n).
+const cachedWord: bigint[] = new Array<bigint>(WORD_CACHE_SLOTS).fill(0n);
+
+/** Word `w` of `halves` as a bigint (lo, hi: its halves, not both 0). */
+function wordOf(w: number, lo: number, hi: number): bigint {
+  const slot = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 21) & (WORD_CACHE_SLOTS - 1);
+  if (cachedLo[slot] === lo && cachedHi[slot] === hi) return cachedWord[slot];
+  const word = words[w];
+  cachedLo[slot] = lo;
+  cachedHi[slot] = hi;
+  cachedWord[slot] = word;
+  return word;
 }
 
 /**
@@ -133,12 +188,36 @@ export function pairProbe(key: string, value: string): BloomProbe {
 export function tagBloomInto(tags: Readonly<Record<string, string>> | null | undefined, out: bigint[]): bigint[] {
   halves.fill(0);
   if (tags != null) {
+    let prev = START;
     for (const key in tags) {
-      hashPair(key, tags[key]);
-      addHashed();
+      const value = tags[key];
+      let m = prev.next;
+      if (m === null || m.key !== key) {
+        m = keyMemo(key);
+        prev.next = m;
+      }
+      prev = m;
+      if (m.word === -1 || m.value !== value) {
+        hashPair(m.part, value);
+        entryOfHash();
+        // A long value (a statement, a body) is not kept: the memos would hold it alive.
+        const kept = value.length <= MAX_MEMO_VALUE;
+        m.value = kept ? value : '';
+        m.word = kept ? entryWord : -1;
+        m.lo = entryLo;
+        m.hi = entryHi;
+      } else {
+        entryWord = m.word;
+        entryLo = m.lo;
+        entryHi = m.hi;
+      }
+      setEntry();
     }
   }
-  // Reading a word allocates a bigint; about half the words of a span are empty.
-  for (let w = 0; w < TAG_BLOOM_WORDS; w++) out[w] = halves[2 * w] === 0 && halves[2 * w + 1] === 0 ? 0n : words[w];
+  for (let w = 0; w < TAG_BLOOM_WORDS; w++) {
+    const lo = halves[2 * w + LO];
+    const hi = halves[2 * w + HI];
+    out[w] = lo === 0 && hi === 0 ? 0n : wordOf(w, lo, hi);
+  }
   return out;
 }

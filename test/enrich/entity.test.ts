@@ -31,6 +31,22 @@ t.test('serviceEntityId is the id of the SERVICE entity with that FQN', async (t
   t.equal(serviceEntityId('acme', 'orders'), entityId('acme', 'SERVICE', { FQN: 'orders' }));
 });
 
+t.test('serviceEntityId stays right past its memo bounds and for tenant/name splits of one text', async (t) => {
+  // More tenants and more names per tenant than it remembers, asked twice over in another order.
+  const asks: [string, string][] = [];
+  for (let tn = 0; tn < 70; tn++) asks.push([`t${tn}`, 'orders'], [`t${tn}`, `svc-${tn}`]);
+  for (let n = 0; n < 4200; n++) asks.push(['acme', `svc-${n}`]);
+  // The same characters split differently between tenant and name are different services.
+  asks.push(['a\u0000b', 'c'], ['a', 'b\u0000c'], ['ab', 'c'], ['a', 'bc']);
+  let wrong = 0;
+  for (const pass of [asks, [...asks].reverse()]) {
+    for (const [tenant, name] of pass) if (serviceEntityId(tenant, name) !== entityId(tenant, 'SERVICE', { FQN: name })) wrong++;
+  }
+  t.equal(wrong, 0, `${asks.length * 2} ids checked against entityId`);
+  t.not(serviceEntityId('a\u0000b', 'c'), serviceEntityId('a', 'b\u0000c'));
+  t.not(serviceEntityId('ab', 'c'), serviceEntityId('a', 'bc'));
+});
+
 t.test('an entity built from a request carries the identifying attributes among its attributes', async (t) => {
   const e = entityFromRequest({ tenant: 'acme', type: 'SERVICE', identifying: { FQN: 'orders' }, attributes: { service_type: 'JAEGER_SERVICE' }, name: 'orders' });
   t.equal(e.id, serviceEntityId('acme', 'orders'));

@@ -134,3 +134,38 @@ t.test('a resolver with a batch form gets one batch per entity kind per trace', 
   t.same(trace.failures, []);
   t.same(batches, [['SERVICE', 'SERVICE'], ['API', 'API'], ['BACKEND']]);
 });
+
+t.test('enrichNow answers without a promise when no enricher waits, with what enrich gives', async (t) => {
+  const specs: SpanSpec[] = [
+    { id: 'root', service: 'web', kind: 'SERVER', attrs: { 'http.method': 'GET', 'http.target': '/users/42' } },
+    { id: 'db', parent: 'root', service: 'web', kind: 'CLIENT', attrs: { 'db.system': 'postgresql', 'net.peer.name': 'pg' } },
+  ];
+  const { createDefaultEnrichment } = await import('../../src/enrich/defaults.ts');
+  const pipeline = createDefaultEnrichment({ resolver: new MemoryEntityResolver() });
+  const now = pipeline.enrichNow(assembleTrace(buildSpans(specs)));
+  t.notOk(now instanceof Promise, 'a plain enriched trace');
+  const later = await pipeline.enrich(assembleTrace(buildSpans(specs)));
+  t.same(now, later);
+  t.equal(pipeline.stats().traces, 2, 'both counted');
+});
+
+t.test('enrichNow waits for an enricher that returns a promise, and the ones after it still run in order', async (t) => {
+  const { logger, lines } = captureLogger();
+  const ran: string[] = [];
+  const enrichers: Enricher[] = [
+    { name: 'first', dependsOn: [], enrich: () => void ran.push('first') },
+    { name: 'waits', dependsOn: ['first'], enrich: async () => { await new Promise((r) => setImmediate(r)); ran.push('waits'); } },
+    { name: 'rejects', dependsOn: ['waits'], enrich: async () => { throw new Error('later boom'); } },
+    { name: 'throws', dependsOn: ['rejects'], enrich: () => { throw new Error('boom'); } },
+    { name: 'last', dependsOn: ['throws'], enrich: () => void ran.push('last') },
+  ];
+  const pipeline = createEnrichmentPipeline({ enrichers, resolver: new MemoryEntityResolver(), logger });
+  const pending = pipeline.enrichNow(oneTrace());
+  t.ok(pending instanceof Promise, 'a promise once an enricher waits');
+  t.same(ran, ['first'], 'nothing after the waiting enricher ran yet');
+  const trace = await pending;
+  t.same(ran, ['first', 'waits', 'last']);
+  t.same(trace.failures, ['rejects', 'throws']);
+  t.same(lines.map((l) => l.enricher), ['rejects', 'throws']);
+  t.same(pipeline.stats(), { traces: 1, spans: 2, failures: { rejects: 1, throws: 1 } });
+});

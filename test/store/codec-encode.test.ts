@@ -9,6 +9,7 @@ import { encodeOtlpProto } from '../../src/loadgen/encode/otlp-proto.ts';
 import { TraceGenerator } from '../../src/loadgen/generator.ts';
 import type { Span } from '../../src/model/span.ts';
 import { decodeSpanBatch, encodeSpanBatch, spanLogRoot } from '../../src/store/codec.ts';
+import { MAX_CHARS, MAX_SLOTS } from '../../src/store/codec/stringTable.ts';
 import { assembleTrace } from '../../src/trace/assemble.ts';
 
 const SpanType = spanLogRoot.lookupType('tessera.spanlog.v1.Span');
@@ -128,4 +129,66 @@ t.test('table strings near the 40-unit switch, non-ASCII ones and 3-byte indexes
   t.equal(differences(t, bytes, 'table'), 0);
   t.same(decodeSpanBatch(bytes)[0].attributes['odd0'], odd[0]);
   t.same(decodeSpanBatch(bytes)[100].attributes['k199'], 'v99-199');
+});
+
+/** The string table of a batch as written: field 1 entries, in order. */
+const tableOf = (bytes: Uint8Array): string[] =>
+  topLevel(bytes).filter((f) => f.field === 1).map((f) => Buffer.from(f.value).toString('utf8'));
+
+/**
+ * The table a batch must have, worked out on its own: '' first, then each string at its first
+ * use (span name, attribute keys and values, event names and attributes, span by span, then the
+ * resources of the distinct sources). Spans here share their resource objects per service.
+ */
+function expectedTable(spans: readonly Span[]): string[] {
+  const order = [''];
+  const seen = new Set(order);
+  const use = (s: string) => {
+    if (!seen.has(s)) {
+      seen.add(s);
+      order.push(s);
+    }
+  };
+  const pairs = (attrs: Record<string, string>) => {
+    for (const k in attrs) {
+      use(k);
+      use(attrs[k]);
+    }
+  };
+  const sources = new Map<string, Record<string, string>>();
+  for (const s of spans) {
+    if (s.name !== '') use(s.name);
+    pairs(s.attributes);
+    for (const e of s.events) {
+      if (e.name !== '') use(e.name);
+      pairs(e.attributes);
+    }
+    const key = JSON.stringify([s.tenant, s.serviceName, Object.entries(s.resource).sort()]);
+    if (!sources.has(key)) sources.set(key, s.resource);
+  }
+  for (const r of sources.values()) pairs(r);
+  return order;
+}
+
+t.test('the string table kept between batches never leaks a string into a later batch, past its bounds too', async (t) => {
+  const traces = loadgenTraces(60);
+  const [base] = traces[0];
+  // More distinct strings than the table keeps across batches, then more characters.
+  const manyStrings: Span[] = [{ ...base, attributes: Object.fromEntries(Array.from({ length: MAX_SLOTS }, (_, m) => [`many${m}`, `value-${m}`])) }];
+  const manyChars: Span[] = ['p', 'q', 'r'].map((c) => ({ ...base, attributes: { big: c.repeat(Math.ceil(MAX_CHARS / 2)) } }));
+  const refused: Span[] = [traces[1][0], { ...traces[1][1], spanId: 'zz'.repeat(8) }];
+  const sequence: Span[][] = [...traces.slice(0, 20), manyStrings, ...traces.slice(20, 30), manyChars, ...traces.slice(30, 40), refused, ...traces.slice(40), ...traces.slice(0, 10)];
+  let checked = 0;
+  for (const spans of sequence) {
+    if (spans === refused) {
+      t.throws(() => encodeSpanBatch(spans));
+      continue;
+    }
+    const table = tableOf(encodeSpanBatch(spans));
+    const expected = expectedTable(spans);
+    const same = table.length === expected.length && table.every((s, i) => s === expected[i]);
+    if (!same) t.fail(`batch ${checked}: table differs`, { extra: table.filter((s) => !expected.includes(s)).slice(0, 5), length: table.length, wanted: expected.length });
+    checked++;
+  }
+  t.equal(checked, sequence.length - 1, 'every batch has exactly its own strings, in first-use order');
 });

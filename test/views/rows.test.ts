@@ -8,7 +8,11 @@ import { MemoryEntityResolver } from '../../src/enrich/memoryResolver.ts';
 import type { EnrichedTrace } from '../../src/enrich/types.ts';
 import { decodeSpanBatch } from '../../src/store/codec.ts';
 import { logSummaryOf } from '../../src/views/logEventRows.ts';
-import { traceRowsOf } from '../../src/views/rows.ts';
+import { buildRowsOf, traceRowsOf } from '../../src/views/rows.ts';
+import { decodeOtlpProto } from '../../src/ingest/otlp-proto.ts';
+import { encodeOtlpProto } from '../../src/loadgen/encode/otlp-proto.ts';
+import { TraceGenerator } from '../../src/loadgen/generator.ts';
+import { assembleTrace } from '../../src/trace/assemble.ts';
 import { traceRows } from '../helpers/syncRows.ts';
 import { VIEWS } from '../../src/views/schema.ts';
 import { makeSpan, hexId } from '../helpers/spans.ts';
@@ -141,4 +145,26 @@ t.test('every row carries exactly the columns its view declares', async (t) => {
 
 t.test('the synchronous traceRows gives the rows the pipeline gives', async (t) => {
   t.same(traceRows(handBuiltTrace()), traceRowsOf(await enriched()));
+});
+
+t.test('buildRowsOf gives the rows of enrich then traceRowsOf, and a failure as a rejection, never a throw', async (t) => {
+  const gen = new TraceGenerator({ seed: 23 });
+  const traces = Array.from({ length: 40 }, (_, i) =>
+    assembleTrace(decodeOtlpProto(encodeOtlpProto(gen.next(1_760_000_000_000_000 + i * 1000).spans), '__default').spans),
+  );
+  const viaBuild = await Promise.all(traces.map(buildRowsOf(createDefaultEnrichment({ resolver: new MemoryEntityResolver() }))));
+  const other = createDefaultEnrichment({ resolver: new MemoryEntityResolver() });
+  const viaEnrich = (await Promise.all(traces.map((tr) => other.enrich(tr)))).map(traceRowsOf);
+  t.same(viaBuild, viaEnrich);
+  // A trace no enrichment can start on (no span list) fails as a rejected promise.
+  const broken = { ...traces[0], spans: undefined } as unknown as AssembledTrace;
+  let threw = false;
+  let result: Promise<unknown> | undefined;
+  try {
+    result = buildRowsOf(other)(broken);
+  } catch {
+    threw = true;
+  }
+  t.notOk(threw, 'no synchronous throw');
+  await t.rejects(result!);
 });

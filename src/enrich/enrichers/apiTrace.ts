@@ -19,22 +19,42 @@ function addToNode(trace: EnrichedTrace, index: number, i: number): void {
   if (trace.enriched.apiBoundary[i] === 'EXIT') node.exits.push(i);
 }
 
+// Scratch lists reused trace after trace (enrichment is synchronous): a node's lists are copied
+// out at their exact length. An array grown by push starts at 17 slots, most nodes hold one to
+// three spans, and the rows of a whole batch keep the nodes alive through several scavenges.
+const nodeSpans: number[] = [];
+const nodeExits: number[] = [];
+const queue: number[] = [];
+const MAX_SCRATCH = 1 << 16;
+
 function growNode(trace: EnrichedTrace, head: number, isEntry: boolean): void {
   const index = trace.apiNodes.length;
-  trace.apiNodes.push({ head, entry: isEntry ? head : -1, spans: [], exits: [], exitCalls: 0, calleeNameCount: {}, errorSpanCount: 0 });
+  const entry = isEntry ? head : -1;
   const { children } = trace;
-  const { apiBoundary } = trace.enriched;
-  addToNode(trace, index, head);
-  const queue = [head];
-  for (let q = 0; q < queue.length; q++) {
+  const { apiBoundary, apiNode, apiEntry } = trace.enriched;
+  let spans = 0;
+  let exits = 0;
+  let queued = 0;
+  apiNode[head] = index;
+  apiEntry[head] = entry;
+  nodeSpans[spans++] = head;
+  if (apiBoundary[head] === 'EXIT') nodeExits[exits++] = head;
+  queue[queued++] = head;
+  for (let q = 0; q < queued; q++) {
     const kids = children[queue[q]];
     for (let k = 0; k < kids.length; k++) {
       const c = kids[k];
       if (apiBoundary[c] === 'ENTRY') continue;
-      addToNode(trace, index, c);
-      if (apiBoundary[c] !== 'EXIT') queue.push(c);
+      apiNode[c] = index;
+      apiEntry[c] = entry;
+      nodeSpans[spans++] = c;
+      if (apiBoundary[c] === 'EXIT') nodeExits[exits++] = c;
+      else queue[queued++] = c;
     }
   }
+  trace.apiNodes.push({
+    head, entry, spans: nodeSpans.slice(0, spans), exits: nodeExits.slice(0, exits), exitCalls: 0, calleeNameCount: {}, errorSpanCount: 0,
+  });
 }
 
 function addEdge(trace: EnrichedTrace, kind: ApiNodeEdge['kind'], from: number, to: number, incoming: Uint8Array, outgoing: Uint8Array): void {
@@ -84,11 +104,19 @@ export function buildApiTrace(trace: EnrichedTrace): void {
     }
   }
 
-  trace.entriesWithoutIncoming = [];
-  trace.exitsWithoutOutgoing = [];
+  let entries = 0;
+  let exits = 0;
   for (let i = 0; i < n; i++) {
-    if (apiBoundary[i] === 'ENTRY' && !incoming[i]) trace.entriesWithoutIncoming.push(i);
-    else if (apiBoundary[i] === 'EXIT' && !outgoing[i]) trace.exitsWithoutOutgoing.push(i);
+    if (apiBoundary[i] === 'ENTRY' && !incoming[i]) nodeSpans[entries++] = i;
+    else if (apiBoundary[i] === 'EXIT' && !outgoing[i]) nodeExits[exits++] = i;
+  }
+  trace.entriesWithoutIncoming = nodeSpans.slice(0, entries);
+  trace.exitsWithoutOutgoing = nodeExits.slice(0, exits);
+  // A huge trace does not leave scratch lists of its size behind.
+  if (nodeSpans.length > MAX_SCRATCH || nodeExits.length > MAX_SCRATCH) {
+    nodeSpans.length = 0;
+    nodeExits.length = 0;
+    queue.length = 0;
   }
 }
 

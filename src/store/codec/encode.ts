@@ -9,7 +9,11 @@
 import type { Attributes, Span } from '../../model/span.ts';
 import { BATCH, EVENT, KIND_NUMBER, LINK, REF_NUMBER, SOURCE, SPAN } from './schema.ts';
 import { SourceTable } from './sources.ts';
+import { BatchStringTable } from './stringTable.ts';
 import { ProtoWriter, TWO_32 } from './writer.ts';
+
+/** The string table, reused batch after batch (one batch is encoded at a time). */
+const batchStrings = new BatchStringTable();
 
 /** Encodes spans as one SpanBatch. Throws INVALID_ARGUMENT when an id is not even-length hex. */
 export function encodeSpanBatch(spans: readonly Span[]): Uint8Array {
@@ -20,17 +24,15 @@ export function encodeSpanBatch(spans: readonly Span[]): Uint8Array {
 
 /** One batch being encoded: the SpanBatch message, its string table and its source table. */
 class BatchEncoder extends ProtoWriter {
-  private readonly strings: string[] = [''];
-  private readonly stringIndex = new Map<string, number>([['', 0]]);
+  private readonly strings = batchStrings;
   private readonly sources = new SourceTable();
   private readonly recent: string[] = ['', ''];
   private readonly recentIndex: number[] = [0, 0];
-  /** By string index of a key: the key that followed it last time, and that key's index. */
-  private readonly nextKey: string[] = [];
-  private readonly nextKeyIndex: number[] = [];
-  /** By string index of a key: the value it had last time, and that value's index. */
-  private readonly lastValue: string[] = [];
-  private readonly lastValueIndex: number[] = [];
+
+  constructor() {
+    super();
+    this.strings.begin();
+  }
 
   span(span: Span, index: number): void {
     this.ensure(64);
@@ -98,8 +100,8 @@ class BatchEncoder extends ProtoWriter {
    */
   private table(): void {
     const tag = BATCH.strings;
-    const strings = this.strings;
-    for (let i = 0; i < strings.length; i++) {
+    const { strings, length } = this.strings;
+    for (let i = 0; i < length; i++) {
       const s = strings[i];
       if (s.length >= 40 || tag > 127) {
         this.string(tag, s);
@@ -127,43 +129,29 @@ class BatchEncoder extends ProtoWriter {
 
   /** A string's table index, adding it to the table when new. */
   private indexOf(s: string): number {
-    let i = this.stringIndex.get(s);
-    if (i === undefined) this.stringIndex.set(s, (i = this.strings.push(s) - 1));
-    return i;
+    return this.strings.indexOf(s);
   }
 
   /**
    * Attributes as one packed list of string-table index pairs; nothing when there are none.
-   * Spans of a batch repeat runs of keys (one instrumentation's keys, then the app's) and often
-   * a key's value: each key is first compared with the key that followed the previous one last
-   * time, each value with the key's last value, which spares most table lookups.
+   * Spans repeat runs of keys (one instrumentation's keys, then the app's) and often a key's
+   * value: the table compares each key with the key that followed the previous one last time,
+   * each value with the key's last value, which spares most lookups.
    */
   private pairs(fieldTag: number, attributes: Attributes): void {
     this.ensure(10);
     const start = this.pos;
     this.varint(fieldTag);
     const at = this.open();
-    const { nextKey, nextKeyIndex, lastValue, lastValueIndex } = this;
-    let prev = 0; // the empty string's index stands for "before the first key"
+    const table = this.strings;
+    let prev = 0; // the empty string's slot stands for "before the first key"
     for (const key in attributes) {
-      let k: number;
-      if (nextKey[prev] === key) k = nextKeyIndex[prev];
-      else {
-        k = this.indexOf(key);
-        nextKey[prev] = key;
-        nextKeyIndex[prev] = k;
-      }
-      const value = attributes[key];
-      let v: number;
-      if (lastValue[k] === value) v = lastValueIndex[k];
-      else {
-        v = this.indexOf(value);
-        lastValue[k] = value;
-        lastValueIndex[k] = v;
-      }
+      const k = table.keySlot(prev, key);
+      const v = table.valueSlot(k, attributes[key]);
       this.ensure(10);
-      this.varint(k);
-      this.varint(v);
+      // Key first: a string's table index is the order of first use.
+      this.varint(table.indexOfSlot(k));
+      this.varint(table.indexOfSlot(v));
       prev = k;
     }
     if (this.pos === at + 1) this.pos = start;

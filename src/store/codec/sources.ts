@@ -22,14 +22,20 @@ export class SourceTable {
   readonly list: Source[] = [];
   private readonly byObject = new Map<Attributes, { tenant: string; serviceName: string; index: number }[]>();
 
-  private last: { tenant: string; serviceName: string; resource: Attributes; index: number } | undefined;
+  // The last span's source, kept as fields rather than an object made per change of source.
+  private lastTenant = '';
+  private lastService = '';
+  private lastResource: Attributes | undefined;
+  private lastIndex = -1;
 
   indexOf({ tenant, serviceName, resource }: Span): number {
     // Neighbouring spans mostly come from the same tracer: one comparison instead of a lookup.
-    const last = this.last;
-    if (last !== undefined && last.resource === resource && last.tenant === tenant && last.serviceName === serviceName) return last.index;
+    if (this.lastResource === resource && this.lastTenant === tenant && this.lastService === serviceName) return this.lastIndex;
     const index = this.find(tenant, serviceName, resource);
-    this.last = { tenant, serviceName, resource, index };
+    this.lastTenant = tenant;
+    this.lastService = serviceName;
+    this.lastResource = resource;
+    this.lastIndex = index;
     return index;
   }
 
