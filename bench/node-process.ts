@@ -7,8 +7,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const BIN = resolve(import.meta.dirname, '../bin/tessera.js');
-/** Extra Node.js flags for the node process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
-const NODE_FLAGS = (process.env.TESSERA_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+/**
+ * Node.js flags for the node process: those `npm start` and bin/tessera.js's shebang give it,
+ * then any extra from TESSERA_BENCH_NODE_FLAGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ */
+const NODE_FLAGS = ['--max-semi-space-size=64', ...(process.env.TESSERA_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '')];
 
 export interface NodeProcess {
   child: ChildProcess;
