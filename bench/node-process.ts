@@ -11,7 +11,7 @@ const BIN = resolve(import.meta.dirname, '../bin/tessera.js');
  * Node.js flags for the node process: those `npm start` and bin/tessera.js's shebang give it,
  * then any extra from TESSERA_BENCH_NODE_FLAGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
-const NODE_FLAGS = ['--max-semi-space-size=64', ...(process.env.TESSERA_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '')];
+const NODE_FLAGS = ['--min-semi-space-size=64', '--max-semi-space-size=64', ...(process.env.TESSERA_BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '')];
 
 export interface NodeProcess {
   child: ChildProcess;
