@@ -11,6 +11,7 @@ import { TesseraError } from '../../src/errors.ts';
 import { openDuckDbEntityStore } from '../../src/store/duckdb/entityStore.ts';
 import type { EntityFilter, EntityListOptions, EntityStore, EntityType, EntityWrite, StoredEntity } from '../../src/store/entities.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { codeOf } from '../helpers/errors.ts';
 
 /** Counts store calls; can fail the next ones or hold upserts until released. */
 class SteeredStore implements EntityStore {
@@ -82,15 +83,6 @@ const service = (name: string, seenUs = T0, attributes: Record<string, string> =
 const isPromise = (v: unknown): boolean => typeof (v as { then?: unknown })?.then === 'function';
 const written = (store: SteeredStore): number => store.upserts.reduce((n, b) => n + b.length, 0);
 
-async function codeOf(p: unknown): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TesseraError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 t.test('a cache hit answers synchronously and costs no store call', async (t) => {
   const { store, resolver } = await setup(t);

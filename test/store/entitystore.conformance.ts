@@ -3,8 +3,8 @@
 
 import type { Test } from 'tap';
 import { entityId } from '../../src/enrich/entity.ts';
-import { TesseraError } from '../../src/errors.ts';
 import type { EntityStore, EntityType, EntityWrite, StoredEntity } from '../../src/store/entities.ts';
+import { codeOf } from '../helpers/errors.ts';
 
 export interface EntityStoreUnderTest {
   store: EntityStore;
@@ -42,15 +42,6 @@ const backend = (tenant: string, host: string, port: string, parts: WriteParts =
 const api = (tenant: string, serviceId: string, pattern: string, parts: WriteParts = {}) =>
   write(tenant, 'API', { API_URL_PATTERN: pattern, SERVICE_ID: serviceId, API_TYPE: 'OPERATION_NAME' }, { name: pattern, ...parts });
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TesseraError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 const names = (entities: StoredEntity[]): string[] => entities.map((e) => e.name);
 

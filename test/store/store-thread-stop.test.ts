@@ -10,26 +10,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { TesseraError } from '../../src/errors.ts';
 import { openDuckDbViewStore } from '../../src/store/duckdb/viewStore.ts';
 import { openDuckDbStoreThread } from '../../src/store/duckdb/storeThreadClient.ts';
-import type { ViewQuery } from '../../src/store/query.ts';
+import { TENANT, heavy, small } from './stop-queries.ts';
 
-const TENANT = 'acme';
 const ROWS = 2_000_000;
 
-/** Heavy on purpose: a group per span, each with a regex over its tags and a percentile. */
-const heavy: ViewQuery = {
-  view: 'spanEventView', tenant: TENANT, select: [],
-  where: [{ op: 'regex', ref: { column: 'tags', key: 'http.url' }, pattern: '(a|b)+x?c*$' }],
-  groupBy: [{ as: 'id', ref: { column: 'span_id' } }],
-  aggregates: [{ as: 'p', fn: 'percentile', ref: { column: 'duration_millis' }, percentile: 99 }, { as: 'n', fn: 'distinctCount', ref: { column: 'event_name' } }],
-  orderBy: [{ as: 'p', direction: 'DESC' }],
-  limit: 10,
-  withTotal: true,
-};
-
-const small: ViewQuery = {
-  view: 'spanEventView', tenant: TENANT, select: [], where: [{ op: 'eq', ref: { column: 'span_id' }, value: 's42' }],
-  aggregates: [{ as: 'n', fn: 'count' }], limit: 1,
-};
 
 const outcome = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (err: unknown) => err);
 

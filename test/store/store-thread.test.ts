@@ -14,6 +14,7 @@ import { fromWireError, toWireError } from '../../src/store/duckdb/storeThreadPr
 import { entityStoreConformance } from './entitystore.conformance.ts';
 import { viewStoreConformance } from './viewstore.conformance.ts';
 import { readView, rowsOf, tracesFor, expectedView } from './viewstore-fixtures.ts';
+import { codeOf } from '../helpers/errors.ts';
 
 async function openThread(t: Test, path?: string): Promise<DuckDbStoreThread> {
   let file = path;
@@ -27,15 +28,6 @@ async function openThread(t: Test, path?: string): Promise<DuckDbStoreThread> {
   return thread;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof TesseraError) return err.code;
-    throw err;
-  }
-  return undefined;
-}
 
 viewStoreConformance(t, 'duckdb on a thread', async (t) => (await openThread(t)).store);
 

@@ -10,28 +10,13 @@ import type { ViewStore } from '../../src/store/api.ts';
 import { openDuckDbViewStore } from '../../src/store/duckdb/viewStore.ts';
 import { openPostgresViewStore } from '../../src/store/postgres/viewStore.ts';
 import type { ViewQuery } from '../../src/store/query.ts';
+import { TENANT, heavy, small } from './stop-queries.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
 
-const TENANT = 'acme';
 // Enough rows that the query runs for seconds in each database (DuckDB is the faster one here).
 const DUCKDB_ROWS = 2_000_000;
 const PG_ROWS = 400_000;
 
-/** Heavy on purpose: a group per span, each with a regex over its tags and a percentile. */
-const heavy: ViewQuery = {
-  view: 'spanEventView', tenant: TENANT, select: [],
-  where: [{ op: 'regex', ref: { column: 'tags', key: 'http.url' }, pattern: '(a|b)+x?c*$' }],
-  groupBy: [{ as: 'id', ref: { column: 'span_id' } }],
-  aggregates: [{ as: 'p', fn: 'percentile', ref: { column: 'duration_millis' }, percentile: 99 }, { as: 'n', fn: 'distinctCount', ref: { column: 'event_name' } }],
-  orderBy: [{ as: 'p', direction: 'DESC' }],
-  limit: 10,
-  withTotal: true,
-};
-
-const small: ViewQuery = {
-  view: 'spanEventView', tenant: TENANT, select: [], where: [{ op: 'eq', ref: { column: 'span_id' }, value: 's42' }],
-  aggregates: [{ as: 'n', fn: 'count' }], limit: 1,
-};
 
 /** Starts `q`, aborts it once it has run for a moment, and returns how it ended. */
 async function abortMidway(store: ViewStore, q: ViewQuery): Promise<unknown> {

@@ -29,13 +29,6 @@ export const rollupTableStatements = (): string[] => [
 const bucketOf = (d: string): string =>
   `CASE WHEN ${d} IS NULL THEN -1 WHEN ${d} <= 0 THEN 0 ELSE CAST(ceil(ln(${d}) / ln(${SKETCH_GAMMA})) AS INTEGER) + 1 END`;
 
-/**
- * A bucket's value: the middle of its range in relative terms (2γ^i/(γ+1)), kept inside the
- * smallest and largest value the bucket actually holds (so a bucket of one value is exact).
- */
-const representative = (bucket: string, min: string, max: string): string =>
-  `greatest(least(CASE WHEN ${bucket} <= 0 THEN 0 ELSE 2 * pow(${SKETCH_GAMMA}, ${bucket} - 1) / (${SKETCH_GAMMA} + 1) END, ${max}), ${min})`;
-
 const minuteOf = (time: string): string => `((${time} // ${ROLLUP_MINUTE_MS}) * ${ROLLUP_MINUTE_MS})`;
 
 /** The columns of one view row as a one-row rollup entry (for one entity kind). */
@@ -170,7 +163,10 @@ interface EntityTotals {
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const merge = (a: number | null, b: number | null, f: (x: number, y: number) => number): number | null => (a === null ? b : b === null ? a : f(a, b));
 
-/** The value of bucket `bucket` (see `representative`), kept within what the bucket holds. */
+/**
+ * A bucket's value: the middle of its range in relative terms (2γ^i/(γ+1)), kept inside the
+ * smallest and largest value the bucket actually holds (so a bucket of one value is exact).
+ */
 function bucketValue(b: { bucket: number; min: number; max: number }): number {
   const mid = b.bucket <= 0 ? 0 : (2 * SKETCH_GAMMA ** (b.bucket - 1)) / (SKETCH_GAMMA + 1);
   return Math.max(Math.min(mid, b.max), b.min);

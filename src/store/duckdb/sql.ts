@@ -336,8 +336,7 @@ export function renderQuery(q: ViewQuery, opts: RenderOptions = {}): RenderedQue
   const types = new Map<string, ColumnType>();
   const columns: string[] = [];
   const add = (as: string, sql: string, type: ColumnType): void => {
-    if (!SELECTION_ALIAS.test(as)) throw bad(`selection alias ${JSON.stringify(as)} is not a plain identifier`);
-    if (types.has(as)) throw bad(`selection alias ${as} is used twice`);
+    checkAlias(as, types);
     types.set(as, type);
     columns.push(`${sql} AS ${quoteIdent(as)}`);
   };
