@@ -8,7 +8,8 @@ import type { EntityFilter, EntityListOptions, EntityStore, EntityType, EntityWr
 import type { ReplaceOptions, TraceKey } from '../api.ts';
 import type { QueryOptions, ViewQuery } from '../query.ts';
 import { openDuckDbEntityStore } from './entityStore.ts';
-import { openDuckDbViewStore, type DuckDbViewStore, type EncodedWrite } from './viewStore.ts';
+import type { EncodedWrite } from './encodedWrite.ts';
+import { openDuckDbViewStore, type DuckDbViewStore } from './viewStore.ts';
 import { toWireError, type StoreReply, type StoreRequest, type StoreTarget, type StoreThreadData } from './storeThreadProtocol.ts';
 
 if (!parentPort) throw new Error('storeThread.ts runs only as a worker thread (see storeThreadClient.ts)');

@@ -10,7 +10,7 @@ import { decodeSpanBatch } from '../codec.ts';
 import type { ReplaceOptions, TraceKey, TraceRows, ViewStore } from '../api.ts';
 import type { EntityStore } from '../entities.ts';
 import type { QueryOptions, ViewQuery, ViewQueryResult } from '../query.ts';
-import { encodeWrite, type StoreLayouts } from './viewStore.ts';
+import { encodeWrite, type StoreLayouts } from './encodedWrite.ts';
 import { fromWireError, type StoreReply, type StoreRequest, type StoreTarget, type StoreThreadData } from './storeThreadProtocol.ts';
 
 export interface DuckDbStoreThreadOptions extends StoreThreadData {

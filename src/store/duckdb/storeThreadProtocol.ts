@@ -2,7 +2,7 @@
 // cross: as plain data, rebuilt as TesseraError on the other side so callers see the codes they
 // would see in-process.
 import { ErrorCodes, FencedError, TesseraError, type ErrorCode } from '../../errors.ts';
-import type { StoreLayouts } from './viewStore.ts';
+import type { StoreLayouts } from './encodedWrite.ts';
 
 /** What the worker is started with (its `workerData`). */
 export interface StoreThreadData {

@@ -18,8 +18,6 @@ import { ROLLED_MINUTES_TABLE, buildRollupStatements, finishRollup, invalidateSt
 import { renderQuery } from './sql.ts';
 import { ConnectionPool } from './connectionPool.ts';
 
-export { encodeWrite, type EncodedWrite, type StoreLayouts } from './encodedWrite.ts';
-
 export interface DuckDbViewStoreOptions {
   /** Database file, or ':memory:'. */
   path: string;
