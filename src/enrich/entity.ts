@@ -4,6 +4,7 @@
 
 import { LRUCache } from 'lru-cache';
 import { parse as parseUuid, v5 as uuidv5 } from 'uuid';
+import { boundedMemo } from '../normalize/memo.ts';
 
 export type EntityType = 'SERVICE' | 'API' | 'BACKEND';
 
@@ -110,22 +111,13 @@ const SERVICE_IDS_PER_TENANT = 4096;
 /**
  * Service ids by tenant, then name: two lookups on strings the caller already holds, where a key
  * joined from them was a new string to build and hash on every call (the backend enricher asks
- * for each HTTP or gRPC host, span after span). Each level is emptied whole at its bound.
+ * for each HTTP or gRPC host, span after span).
  */
-const serviceIds = new Map<string, Map<string, string>>();
+const serviceIdsOf = boundedMemo(SERVICE_ID_TENANTS, (tenant) =>
+  boundedMemo(SERVICE_IDS_PER_TENANT, (fqn) => entityId(tenant, 'SERVICE', { [EntityKeys.FQN]: fqn })),
+);
 
 /** The id a SERVICE named `fqn` has (or would have) in `tenant`. */
 export function serviceEntityId(tenant: string, fqn: string): string {
-  let ids = serviceIds.get(tenant);
-  if (ids === undefined) {
-    if (serviceIds.size >= SERVICE_ID_TENANTS) serviceIds.clear();
-    serviceIds.set(tenant, (ids = new Map()));
-  }
-  let id = ids.get(fqn);
-  if (id === undefined) {
-    if (ids.size >= SERVICE_IDS_PER_TENANT) ids.clear();
-    id = entityId(tenant, 'SERVICE', { [EntityKeys.FQN]: fqn });
-    ids.set(fqn, id);
-  }
-  return id;
+  return serviceIdsOf(tenant)(fqn);
 }
