@@ -123,3 +123,34 @@ t.test('bad values are refused with an error naming the view, column and value',
   refused([row(1, { ids: 'x' as never })], /columns_probe\.ids holds "x", not a list of strings/, 'a list column given text');
   refused([row(1, { blob: 'x' })], /columns_probe\.blob holds a string, not bytes/, 'a bytes column given text');
 });
+
+t.test('text: inline, long and repeated values, each chunk holding its own copy of a long value', async (t) => {
+  // fillText writes short ASCII values into the slots itself, assigns each distinct long value
+  // natively once per chunk and copies that slot to the rows repeating it; these values sit on
+  // each side of the 12-byte inline limit, are non-ASCII, empty, null, and repeat across the
+  // 2 048-row chunk edge (a slot must not point into another chunk's heap).
+  const textView: ViewDef = { ...view, name: 'text_probe', columns: [view.columns[0], view.columns[1], { name: 'note', type: 'string' }] };
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  t.teardown(() => {
+    conn.closeSync();
+    instance.closeSync();
+  });
+  for (const sql of createViewStatements(textView)) await conn.run(sql);
+  const values = ['', 'short', 'exactly12byt', 'thirteen byte', 'héllo', '🙂', 'a long value shared by many rows across the chunk edge', 'ünïcödé and longer than twelve'];
+  const noteOf = (i: number): string | null => (i % 11 === 5 ? null : i % 13 === 0 ? `distinct long value number ${i}` : values[i % values.length]);
+  const rows = Array.from({ length: 4500 }, (_, i) => {
+    const note = noteOf(i);
+    return { tenant_id: 'acme', trace_id: `t${String(i).padStart(5, '0')}`, ...(note === null ? {} : { note }) };
+  });
+  const codec = columnCodec(textView);
+  const ap = await conn.createAppender(textView.name);
+  codec.append(ap, codec.encode(rows), 64);
+  ap.closeSync();
+  const back = (await conn.runAndReadAll(`SELECT trace_id, note FROM ${textView.name} ORDER BY trace_id`)).getRowObjectsJS();
+  t.equal(back.length, 4500 - 64);
+  const wrong = back.filter((r, k) => r.note !== noteOf(k + 64));
+  t.same(wrong.slice(0, 3), [], 'every value, null and empty string read back as written');
+  const distinct = await conn.runAndReadAll(`SELECT count(DISTINCT note) FROM ${textView.name}`);
+  t.equal(Number(distinct.getRows()[0][0]), new Set(rows.slice(64).map((r) => r.note).filter((n) => n !== undefined)).size, 'as many distinct values as written');
+});

@@ -5,8 +5,9 @@
 //     A batch is plain data: postMessage moves its ArrayBuffers and clones the distinct strings
 //     (~1.5 µs a span; row objects cost ~23 µs).
 //  2. append (native calls): each data chunk's fixed-width vectors are filled by one memory copy
-//     per column, and text by one call per value. The values are never boxed on the way: no
-//     BigInt per long, no per-value wrapper objects, no per-value null bookkeeping.
+//     per column, and text by one native call per distinct long value in the chunk (fillText).
+//     The values are never boxed on the way: no BigInt per long, no per-value wrapper objects,
+//     no per-value null bookkeeping.
 import duckdb from '@duckdb/node-bindings';
 import { BIGINT, BLOB, BOOLEAN, DOUBLE, DuckDBDataChunk, ENUM, LIST, VARCHAR, type DuckDBAppender, type DuckDBType } from '@duckdb/node-api';
 import { TesseraError } from '../../errors.ts';
@@ -71,15 +72,85 @@ function fillNulls(vector: duckdb.Vector, mask: Uint8Array | undefined, from: nu
 
 const present = (mask: Uint8Array | undefined, i: number): boolean => mask === undefined || (mask[i >> 3] & (1 << (i & 7))) !== 0;
 
+/** Bytes of one VARCHAR slot in a vector (duckdb_string_t): a uint32 length, then 12 inline bytes or a 4-byte prefix and a pointer. */
+const SLOT = 16;
+/** Longest string DuckDB keeps inside its slot. */
+const INLINE_MAX = 12;
+/** Slots of one chunk, reused: filled in JavaScript, then copied into the vector in one call. */
+const slots = new Uint8Array(CHUNK_ROWS * SLOT);
+const slotWords = new Uint32Array(slots.buffer);
+
+/**
+ * Writes `s` into slot `i` of `slots` when DuckDB would keep it inline (≤ 12 bytes); ASCII only,
+ * so its UTF-8 bytes are its char codes. False when it needs the native call (longer, or not ASCII).
+ */
+function inlineSlot(s: string, i: number): boolean {
+  const len = s.length;
+  if (len > INLINE_MAX) return false;
+  const at = i * SLOT;
+  for (let k = 0; k < len; k++) {
+    const c = s.charCodeAt(k);
+    if (c > 0x7f) return false;
+    slots[at + 4 + k] = c;
+  }
+  slots.fill(0, at + 4 + len, at + SLOT);
+  slotWords[i * 4] = len;
+  return true;
+}
+
+/**
+ * A text column's rows [from, from + count) into a fresh VARCHAR vector with one native call per
+ * distinct long value instead of one per row. Short ASCII values are written inline into the
+ * slots; each distinct long value is assigned once, natively, to the first row that holds it
+ * (DuckDB copies it into the vector's own string heap), and the later rows holding it get a copy
+ * of that row's slot — the same length, prefix and pointer into the same heap, as a flattened
+ * dictionary vector has. The vector owns the heap until the appender has copied the chunk.
+ */
+function fillText(vector: duckdb.Vector, col: Extract<EncodedColumn, { kind: 'text' }>, from: number, count: number): void {
+  /** By dictionary index: the first row of this chunk that holds the value, or -1. */
+  const firstRow = new Int32Array(col.dict.length).fill(-1);
+  const isNative = new Uint8Array(col.dict.length);
+  /** By row: the row whose natively assigned slot it takes (itself for the first), or -1. */
+  const nativeRow = new Int32Array(count).fill(-1);
+  let assigned = false;
+  for (let i = 0; i < count; i++) {
+    if (!present(col.nulls, from + i)) {
+      slots.fill(0, i * SLOT, (i + 1) * SLOT);
+      continue;
+    }
+    const d = col.index[from + i];
+    const first = firstRow[d];
+    if (first >= 0) {
+      if (isNative[d] === 1) nativeRow[i] = first;
+      else slots.copyWithin(i * SLOT, first * SLOT, (first + 1) * SLOT);
+    } else {
+      firstRow[d] = i;
+      if (!inlineSlot(col.dict[d], i)) {
+        isNative[d] = 1;
+        nativeRow[i] = i;
+        duckdb.vector_assign_string_element(vector, i, col.dict[d]);
+        assigned = true;
+      }
+    }
+  }
+  if (assigned) {
+    // The natively assigned slots, read back (a copy), lend their pointers to the later rows.
+    const native = duckdb.vector_get_data(vector, count * SLOT);
+    for (let i = 0; i < count; i++) {
+      const at = nativeRow[i];
+      if (at >= 0) slots.set(native.subarray(at * SLOT, (at + 1) * SLOT), i * SLOT);
+    }
+  }
+  duckdb.copy_data_to_vector(vector, 0, slots.buffer, 0, count * SLOT);
+}
+
 function fillColumn(vector: duckdb.Vector, col: EncodedColumn, from: number, count: number): void {
   switch (col.kind) {
     case 'fixed':
       duckdb.copy_data_to_vector(vector, 0, col.data, from * col.width, count * col.width);
       break;
     case 'text':
-      for (let i = 0; i < count; i++) {
-        if (present(col.nulls, from + i)) duckdb.vector_assign_string_element(vector, i, col.dict[col.index[from + i]]);
-      }
+      fillText(vector, col, from, count);
       break;
     case 'bytes':
       for (let i = 0; i < count; i++) {
