@@ -5,6 +5,9 @@
 //     last acknowledged traces are queryable, and every acknowledged trace is then verified.
 //     Also per CPU-second of the node (against the decode ceiling) and peak RSS under overload.
 //  2. freshness: half that rate, with sampled traces timed from sent to queryable.
+//     paced: half that rate again on a fresh node, without the freshness probe's queries: the
+//     node's CPU per span at a load it keeps up with (no 429s, nothing queued), beside the
+//     full-speed figure of phase 1, where the node holds a backlog and garbage-collects it.
 //  3. memory per in-flight span. In flight = accepted (acknowledged to the client) and not yet
 //     written to the view store: the span log's un-acknowledged spans (/metrics). A window far
 //     longer than the run keeps every accepted span in flight; the figure is the slope of the
@@ -13,7 +16,7 @@
 //     working size is not charged to the spans. An earlier figure divided the whole RSS growth (DuckDB buffers, JIT, heap
 //     headroom) by a Little's-law estimate of ~1 000 spans in flight, which said ~125 KB.
 //   node --import tsx bench/e2e.ts [--json] [--seconds 15] [--modes embedded,redis] [--window-ms 1000]
-//     [--phases throughput,freshness,memory] (freshness runs at half the throughput phase's rate)
+//     [--phases throughput,freshness,paced,memory] (freshness and paced run at half the throughput phase's rate)
 
 import { FreshnessProbe } from '../src/loadgen/freshness.ts';
 import { NO_FAULTS } from '../src/loadgen/feed.ts';
@@ -22,7 +25,7 @@ import { encoderFor, transportFor } from '../src/loadgen/protocols.ts';
 import { LoadRunner, type RunOptions, type RunResult } from '../src/loadgen/runner.ts';
 import { checkTraces, type VerifyReport, verifyManifest } from '../src/loadgen/verify.ts';
 import { type Figure, report } from './figures.ts';
-import { cpuSecondsOf, memoryOf, type NodeProcess, startNode } from './node-process.ts';
+import { cpuSecondsOf, mainThreadCpuSecondsOf, memoryOf, type NodeProcess, startNode } from './node-process.ts';
 import { type RedisProcess, startRedis } from './redis.ts';
 
 function arg(name: string, fallback: string): string {
@@ -32,7 +35,7 @@ function arg(name: string, fallback: string): string {
 const seconds = Number(arg('seconds', '15'));
 const windowMs = Number(arg('window-ms', '1000'));
 const modes = arg('modes', 'embedded,redis').split(',');
-const phases = new Set(arg('phases', 'throughput,freshness,memory').split(','));
+const phases = new Set(arg('phases', 'throughput,freshness,paced,memory').split(','));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Wrong traces are re-checked this long: a node on a loaded machine may still be writing them. */
 const VERIFY_DEADLINE_MS = 180_000;
@@ -93,10 +96,12 @@ async function throughput(mode: string): Promise<{ figures: Figure[]; rate: numb
   return withNode(mode, async (node) => {
     const start = performance.now();
     const cpu0 = cpuSecondsOf(node.pid);
+    const main0 = mainThreadCpuSecondsOf(node.pid);
     const result = await load(node, mode, 0);
     const acked = result.manifest!.acknowledged();
     const doneAt = await drained(node, acked);
     const cpu = cpuSecondsOf(node.pid) - cpu0;
+    const mainCpu = mainThreadCpuSecondsOf(node.pid) - main0;
     const verify = await verifyManifest(result.manifest!, { ...verifyOpts(node), chunk: 200, settleMs: 0, deadlineMs: VERIFY_DEADLINE_MS, pollMs: 1_000 });
     describeProblems(mode, verify);
     const c = result.counters;
@@ -107,6 +112,8 @@ async function throughput(mode: string): Promise<{ figures: Figure[]; rate: numb
       figures: [
         { id: `${p}.rate`, label: `${mode}: sent → queryable, every trace verified`, value: rate, unit: 'spans/s', better: 'higher' },
         { id: `${p}.perCore`, label: `${mode}: per CPU-second of the node`, value: c.spansAcked / Math.max(cpu, 0.001), unit: 'spans/s', ceiling: 'decode.raw', better: 'higher' },
+        { id: `${p}.cpuPerSpan`, label: `${mode}: node CPU per span, all threads`, value: (cpu * 1e6) / Math.max(c.spansAcked, 1), unit: 'µs', better: 'lower' },
+        { id: `${p}.mainPerSpan`, label: `${mode}:   of which the main thread`, value: (mainCpu * 1e6) / Math.max(c.spansAcked, 1), unit: 'µs', better: 'lower' },
         { id: `${p}.lost`, label: `${mode}: traces lost, split, incomplete or excess`, value: verify.lost.length + verify.split.length + verify.incomplete.length + verify.excess.length, unit: `of ${verify.checked}`, better: 'lower' },
         { id: `${p}.retryable`, label: `${mode}: retryable answers (back-pressure)`, value: [...c.retryable.values()].reduce((a, b) => a + b, 0), unit: 'answers' },
         { id: `${p}.ingest`, label: `${mode}: acknowledged at full speed`, value: (c.spansAcked * 1000) / result.elapsedMs, unit: 'spans/s', better: 'higher' },
@@ -129,6 +136,26 @@ async function freshness(mode: string, rate: number): Promise<Figure[]> {
       { id: `${p}.fresh50`, label: `${mode}: freshness p50 (window ${windowMs} ms)`, value: fresh.p50Ms, unit: 'ms', better: 'lower' },
       { id: `${p}.fresh99`, label: `${mode}: freshness p99`, value: fresh.p99Ms, unit: 'ms', better: 'lower' },
       { id: `${p}.freshLost`, label: `${mode}: traces lost at that rate`, value: verify.lost.length + verify.split.length + verify.incomplete.length + verify.excess.length, unit: `of ${verify.checked}`, better: 'lower' },
+    ];
+  });
+}
+
+/** The node's CPU per span at half its full speed, on a fresh node, with nothing but the load and the drain check. */
+async function paced(mode: string, rate: number): Promise<Figure[]> {
+  return withNode(mode, async (node) => {
+    const cpu0 = cpuSecondsOf(node.pid);
+    const main0 = mainThreadCpuSecondsOf(node.pid);
+    const result = await load(node, mode, rate);
+    await drained(node, result.manifest!.acknowledged());
+    const cpu = cpuSecondsOf(node.pid) - cpu0;
+    const mainCpu = mainThreadCpuSecondsOf(node.pid) - main0;
+    const c = result.counters;
+    const p = `e2e.${mode}`;
+    return [
+      { id: `${p}.pacedRate`, label: `${mode}: paced at (half of full speed)`, value: (c.spansAcked * 1000) / result.elapsedMs, unit: 'spans/s' },
+      { id: `${p}.perCorePaced`, label: `${mode}: per CPU-second of the node, paced`, value: c.spansAcked / Math.max(cpu, 0.001), unit: 'spans/s', ceiling: 'decode.raw', better: 'higher' },
+      { id: `${p}.cpuPerSpanPaced`, label: `${mode}: node CPU per span, paced`, value: (cpu * 1e6) / Math.max(c.spansAcked, 1), unit: 'µs', better: 'lower' },
+      { id: `${p}.mainPerSpanPaced`, label: `${mode}:   of which the main thread`, value: (mainCpu * 1e6) / Math.max(c.spansAcked, 1), unit: 'µs', better: 'lower' },
     ];
   });
 }
@@ -187,10 +214,12 @@ async function memory(mode: string): Promise<Figure[]> {
 const figures: Figure[] = [];
 for (const mode of modes) {
   try {
-    if (phases.has('throughput') || phases.has('freshness')) {
+    if (phases.has('throughput') || phases.has('freshness') || phases.has('paced')) {
       const t = await throughput(mode);
       figures.push(...t.figures);
-      if (phases.has('freshness')) figures.push(...(await freshness(mode, Math.max(100, Math.round(t.rate / 2)))));
+      const half = Math.max(100, Math.round(t.rate / 2));
+      if (phases.has('freshness')) figures.push(...(await freshness(mode, half)));
+      if (phases.has('paced')) figures.push(...(await paced(mode, half)));
     }
     if (phases.has('memory')) figures.push(...(await memory(mode)));
   } catch (err) {

@@ -66,7 +66,16 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
 
 /** CPU seconds (user + system, all threads) a process has used so far (Linux /proc). */
 export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return cpuSecondsIn(`/proc/${pid}/stat`);
+}
+
+/** CPU seconds the process's main thread (the event loop: its thread id is the process id) has used so far. */
+export function mainThreadCpuSecondsOf(pid: number): number {
+  return cpuSecondsIn(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function cpuSecondsIn(path: string): number {
+  const stat = readFileSync(path, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields after the command name start at "state" (field 3): utime is 14, stime 15.
   return (Number(fields[11]) + Number(fields[12])) / 100;
