@@ -8,6 +8,9 @@
 //     paced: half that rate again on a fresh node, without the freshness probe's queries: the
 //     node's CPU per span at a load it keeps up with (no 429s, nothing queued), beside the
 //     full-speed figure of phase 1, where the node holds a backlog and garbage-collects it.
+//     tiers (Redis mode only): the same paced rate against two nodes on one private Redis, one
+//     with --roles ingest (receive, decode, append to the span log) and one with --roles
+//     process,query (assemble, enrich, write the views): each tier's spans per CPU-second.
 //  3. memory per in-flight span. In flight = accepted (acknowledged to the client) and not yet
 //     written to the view store: the span log's un-acknowledged spans (/metrics). A window far
 //     longer than the run keeps every accepted span in flight; the figure is the slope of the
@@ -16,7 +19,7 @@
 //     working size is not charged to the spans. An earlier figure divided the whole RSS growth (DuckDB buffers, JIT, heap
 //     headroom) by a Little's-law estimate of ~1 000 spans in flight, which said ~125 KB.
 //   node --import tsx bench/e2e.ts [--json] [--seconds 15] [--modes embedded,redis] [--window-ms 1000]
-//     [--phases throughput,freshness,paced,memory] (freshness and paced run at half the throughput phase's rate)
+//     [--phases throughput,freshness,paced,tiers,memory] (freshness, paced and tiers run at half the throughput phase's rate)
 
 import { FreshnessProbe } from '../src/loadgen/freshness.ts';
 import { NO_FAULTS } from '../src/loadgen/feed.ts';
@@ -35,7 +38,7 @@ function arg(name: string, fallback: string): string {
 const seconds = Number(arg('seconds', '15'));
 const windowMs = Number(arg('window-ms', '1000'));
 const modes = arg('modes', 'embedded,redis').split(',');
-const phases = new Set(arg('phases', 'throughput,freshness,paced,memory').split(','));
+const phases = new Set(arg('phases', 'throughput,freshness,paced,tiers,memory').split(','));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Wrong traces are re-checked this long: a node on a loaded machine may still be writing them. */
 const VERIFY_DEADLINE_MS = 180_000;
@@ -160,6 +163,38 @@ async function paced(mode: string, rate: number): Promise<Figure[]> {
   });
 }
 
+/**
+ * Redis mode split by role, paced: an ingest node and a process + query node on one private
+ * Redis. The ingest node's CPU is read when the last request is acknowledged (its work is done);
+ * the process node's once the last traces are queryable.
+ */
+async function tiers(rate: number): Promise<Figure[]> {
+  const redis = await startRedis();
+  const nodes: NodeProcess[] = [];
+  try {
+    const common = ['--redis', redis.url, '--window-ms', String(windowMs)];
+    const ingest = await startNode(['--roles', 'ingest', ...common]);
+    nodes.push(ingest);
+    const processor = await startNode(['--roles', 'process,query', ...common]);
+    nodes.push(processor);
+    const ingest0 = cpuSecondsOf(ingest.pid);
+    const process0 = cpuSecondsOf(processor.pid);
+    const result = await load(ingest, 'redis-tiers', rate);
+    const ingestCpu = cpuSecondsOf(ingest.pid) - ingest0;
+    await drained(processor, result.manifest!.acknowledged());
+    const processCpu = cpuSecondsOf(processor.pid) - process0;
+    const spans = result.counters.spansAcked;
+    return [
+      { id: 'e2e.redis.tiersRate', label: 'redis, split by role: paced at', value: (spans * 1000) / result.elapsedMs, unit: 'spans/s' },
+      { id: 'e2e.redis.ingestPerCore', label: 'redis, split by role: ingest node per CPU-second', value: spans / Math.max(ingestCpu, 0.001), unit: 'spans/s', ceiling: 'decode.raw', better: 'higher' },
+      { id: 'e2e.redis.processPerCore', label: 'redis, split by role: process node per CPU-second', value: spans / Math.max(processCpu, 0.001), unit: 'spans/s', better: 'higher' },
+    ];
+  } finally {
+    for (const node of nodes) await node.stop();
+    await redis.stop();
+  }
+}
+
 /** Spans accepted and not yet written: the span log's un-acknowledged spans, from /metrics. */
 async function inFlightOf(node: NodeProcess): Promise<number> {
   const text = await (await fetch(node.graphql.replace(/\/graphql$/, '/metrics'))).text();
@@ -220,6 +255,7 @@ for (const mode of modes) {
       const half = Math.max(100, Math.round(t.rate / 2));
       if (phases.has('freshness')) figures.push(...(await freshness(mode, half)));
       if (phases.has('paced')) figures.push(...(await paced(mode, half)));
+      if (phases.has('tiers') && mode === 'redis') figures.push(...(await tiers(half)));
     }
     if (phases.has('memory')) figures.push(...(await memory(mode)));
   } catch (err) {

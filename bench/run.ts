@@ -186,6 +186,8 @@ function goals(medians: Map<string, Summary>): string[] {
     row('issue 2: embedded ≥ 20 000 spans/s sent → queryable, zero loss', 'e2e.embedded.rate', 20_000, 'spans/s', 'higher'),
     row('issue 3: end to end ≥ 50 000 spans/s per core (embedded)', 'e2e.embedded.perCore', 50_000, 'spans/s per node CPU-s', 'higher'),
     row('issue 3: the same, paced at half of full speed (embedded; no backlog, no 429s)', 'e2e.embedded.perCorePaced', 50_000, 'spans/s per node CPU-s', 'higher'),
+    row('issue 3: per core by tier, paced (Redis, --roles ingest): receive, decode, append to the span log', 'e2e.redis.ingestPerCore', 50_000, 'spans/s per ingest node CPU-s', 'higher'),
+    row('issue 3: per core by tier, paced (Redis, --roles process,query): assemble, enrich, write views', 'e2e.redis.processPerCore', 50_000, 'spans/s per process node CPU-s', 'higher'),
     `| issue 3: end to end ≥ 50 % of the decode ceiling (embedded) | ${share} | ${!share.endsWith('%') ? '—' : Number.parseInt(share, 10) >= 50 ? 'met' : 'not met'} |`,
     row('issue 3: generator ≥ 100 000 spans/s OTLP/HTTP protobuf on one core', 'loadgen.sendCpu', 100_000, 'spans/s per CPU-s', 'higher'),
     row('issue 3: memory per in-flight span ≤ 1 KB (embedded; RSS slope, accepted → written)', 'e2e.embedded.rssPerSpan', 1_024, 'B', 'lower'),
