@@ -28,7 +28,7 @@ import { encoderFor, transportFor } from '../src/loadgen/protocols.ts';
 import { LoadRunner, type RunOptions, type RunResult } from '../src/loadgen/runner.ts';
 import { checkTraces, type VerifyReport, verifyManifest } from '../src/loadgen/verify.ts';
 import { type Figure, report } from './figures.ts';
-import { cpuSecondsOf, mainThreadCpuSecondsOf, memoryOf, type NodeProcess, startNode } from './node-process.ts';
+import { cpuMeter, memoryOf, type NodeProcess, startNode } from './node-process.ts';
 import { type RedisProcess, startRedis } from './redis.ts';
 
 function arg(name: string, fallback: string): string {
@@ -98,13 +98,11 @@ async function drained(node: NodeProcess, acked: TraceRecord[]): Promise<number>
 async function throughput(mode: string): Promise<{ figures: Figure[]; rate: number }> {
   return withNode(mode, async (node) => {
     const start = performance.now();
-    const cpu0 = cpuSecondsOf(node.pid);
-    const main0 = mainThreadCpuSecondsOf(node.pid);
+    const meter = cpuMeter(node.pid);
     const result = await load(node, mode, 0);
     const acked = result.manifest!.acknowledged();
     const doneAt = await drained(node, acked);
-    const cpu = cpuSecondsOf(node.pid) - cpu0;
-    const mainCpu = mainThreadCpuSecondsOf(node.pid) - main0;
+    const { all: cpu, main: mainCpu } = meter();
     const verify = await verifyManifest(result.manifest!, { ...verifyOpts(node), chunk: 200, settleMs: 0, deadlineMs: VERIFY_DEADLINE_MS, pollMs: 1_000 });
     describeProblems(mode, verify);
     const c = result.counters;
@@ -146,12 +144,10 @@ async function freshness(mode: string, rate: number): Promise<Figure[]> {
 /** The node's CPU per span at half its full speed, on a fresh node, with nothing but the load and the drain check. */
 async function paced(mode: string, rate: number): Promise<Figure[]> {
   return withNode(mode, async (node) => {
-    const cpu0 = cpuSecondsOf(node.pid);
-    const main0 = mainThreadCpuSecondsOf(node.pid);
+    const meter = cpuMeter(node.pid);
     const result = await load(node, mode, rate);
     await drained(node, result.manifest!.acknowledged());
-    const cpu = cpuSecondsOf(node.pid) - cpu0;
-    const mainCpu = mainThreadCpuSecondsOf(node.pid) - main0;
+    const { all: cpu, main: mainCpu } = meter();
     const c = result.counters;
     const p = `e2e.${mode}`;
     return [
@@ -177,12 +173,12 @@ async function tiers(rate: number): Promise<Figure[]> {
     nodes.push(ingest);
     const processor = await startNode(['--roles', 'process,query', ...common]);
     nodes.push(processor);
-    const ingest0 = cpuSecondsOf(ingest.pid);
-    const process0 = cpuSecondsOf(processor.pid);
+    const ingestMeter = cpuMeter(ingest.pid);
+    const processMeter = cpuMeter(processor.pid);
     const result = await load(ingest, 'redis-tiers', rate);
-    const ingestCpu = cpuSecondsOf(ingest.pid) - ingest0;
+    const ingestCpu = ingestMeter().all;
     await drained(processor, result.manifest!.acknowledged());
-    const processCpu = cpuSecondsOf(processor.pid) - process0;
+    const processCpu = processMeter().all;
     const spans = result.counters.spansAcked;
     return [
       { id: 'e2e.redis.tiersRate', label: 'redis, split by role: paced at', value: (spans * 1000) / result.elapsedMs, unit: 'spans/s' },

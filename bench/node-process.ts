@@ -70,8 +70,15 @@ export function cpuSecondsOf(pid: number): number {
 }
 
 /** CPU seconds the process's main thread (the event loop: its thread id is the process id) has used so far. */
-export function mainThreadCpuSecondsOf(pid: number): number {
+function mainThreadCpuSecondsOf(pid: number): number {
   return cpuSecondsIn(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** Starts measuring: the CPU seconds the process uses from now on, all threads and the main thread's. */
+export function cpuMeter(pid: number): () => { all: number; main: number } {
+  const all0 = cpuSecondsOf(pid);
+  const main0 = mainThreadCpuSecondsOf(pid);
+  return () => ({ all: cpuSecondsOf(pid) - all0, main: mainThreadCpuSecondsOf(pid) - main0 });
 }
 
 function cpuSecondsIn(path: string): number {

@@ -30,14 +30,14 @@ const view: ViewDef = {
   ],
 };
 
-async function table(t: Test): Promise<DuckDBConnection> {
+async function table(t: Test, def: ViewDef = view): Promise<DuckDBConnection> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   t.teardown(() => {
     conn.closeSync();
     instance.closeSync();
   });
-  for (const sql of createViewStatements(view)) await conn.run(sql);
+  for (const sql of createViewStatements(def)) await conn.run(sql);
   return conn;
 }
 
@@ -130,13 +130,7 @@ t.test('text: inline, long and repeated values, each chunk holding its own copy 
   // each side of the 12-byte inline limit, are non-ASCII, empty, null, and repeat across the
   // 2 048-row chunk edge (a slot must not point into another chunk's heap).
   const textView: ViewDef = { ...view, name: 'text_probe', columns: [view.columns[0], view.columns[1], { name: 'note', type: 'string' }] };
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  t.teardown(() => {
-    conn.closeSync();
-    instance.closeSync();
-  });
-  for (const sql of createViewStatements(textView)) await conn.run(sql);
+  const conn = await table(t, textView);
   const values = ['', 'short', 'exactly12byt', 'thirteen byte', 'héllo', '🙂', 'a long value shared by many rows across the chunk edge', 'ünïcödé and longer than twelve'];
   const noteOf = (i: number): string | null => (i % 11 === 5 ? null : i % 13 === 0 ? `distinct long value number ${i}` : values[i % values.length]);
   const rows = Array.from({ length: 4500 }, (_, i) => {
