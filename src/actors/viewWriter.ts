@@ -40,6 +40,8 @@ export type ViewWriterMsg =
   /** Batch `batch`'s write ended. `fenced`: the store refused it for these partitions (a newer owner holds them). */
   | { type: 'FlushDone'; batch: number; ok: boolean; fenced?: readonly number[] }
   | { type: 'RetryFlush' }
+  /** The oldest queued batch has lingered long enough (lingerMs): write what is queued. */
+  | { type: 'LingerOver' }
   | { type: 'Stop' };
 
 export interface ViewWriterDeps {
@@ -59,6 +61,17 @@ export interface ViewWriterDeps {
    * them as concurrent transactions.
    */
   writesInFlight?: number;
+  /**
+   * How long closed traces may wait for more before a write smaller than `lingerSpans` starts
+   * (default 0: at once). Each store write has a fixed cost besides its rows: DuckDB spends
+   * ~10–20 ms of CPU on a write's BEGIN, existence lookup and COMMIT whatever its size (the
+   * COMMIT's share grows with the views' column count). At a low or moderate rate, writing at
+   * once means many small writes that each pay it; lingering trades up to this much freshness
+   * for fewer of them (ADR 016).
+   */
+  lingerMs?: number;
+  /** Queued spans that start a write without lingering. Default: a quarter of maxBatchSpans. */
+  lingerSpans?: number;
   /** Checked for each partition of a batch right before the write; default: always admitted. */
   fence?: PartitionFence;
   /**
@@ -81,6 +94,8 @@ interface Pending {
   batchId: number;
   traces: ClosedTrace[];
   spans: number;
+  /** When it was queued (performance.now()): what lingering counts from. */
+  queuedAt: number;
 }
 
 /** Batches taken from the queue together: one store write. */
@@ -107,6 +122,8 @@ interface State {
   failures: number;
   /** A write or a preparation failed: nothing new is prepared until RetryFlush. */
   backingOff: boolean;
+  /** A LingerOver message is due. */
+  lingering: boolean;
   stopped: boolean;
   batchIds: number;
 }
@@ -154,6 +171,30 @@ export async function writeTraces(deps: ViewWriterDeps, batch: ClosedTrace[], fe
 export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: ViewWriterDeps): ActorRef<ViewWriterMsg> {
   let self: ActorRef<ViewWriterMsg>;
   const inFlight = Math.max(1, deps.writesInFlight ?? 2);
+  const lingerMs = Math.max(0, deps.lingerMs ?? 0);
+  const lingerSpans = Math.max(1, deps.lingerSpans ?? Math.ceil(deps.maxBatchSpans / 4));
+
+  /**
+   * Whether the queue should wait for more before its next batch is taken: it holds fewer than
+   * lingerSpans spans and its oldest entry has waited less than lingerMs. A LingerOver message is
+   * then due when that entry's time is up. Entries put back after a failed or cancelled write
+   * keep their queuedAt, so they are past their linger and go at once.
+   */
+  const lingers = (state: State): boolean => {
+    if (lingerMs === 0 || state.queue.length === 0) return false;
+    let spans = 0;
+    for (const p of state.queue) {
+      spans += p.spans;
+      if (spans >= lingerSpans) return false;
+    }
+    const left = lingerMs - (performance.now() - state.queue[0].queuedAt);
+    if (left <= 0) return false;
+    if (!state.lingering) {
+      state.lingering = true;
+      setTimeout(() => tell(self, { type: 'LingerOver' }), left).unref();
+    }
+    return true;
+  };
 
   /** Takes the next batch from the queue (refusing partitions whose lease is gone), or null. */
   const take = (state: State): Batch | null => {
@@ -180,7 +221,7 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
   /** Prepares the next batch when none is, as long as it shares no trace with the write in progress. */
   const startNext = (state: State): void => {
     if (state.next || state.queue.length === 0 || state.stopped) return;
-    if (state.backingOff) return;
+    if (state.backingOff || lingers(state)) return;
     const batch = take(state);
     if (!batch) return;
     if (state.writing.some((w) => [...batch.keys].some((k) => w.keys.has(k)))) {
@@ -258,6 +299,7 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
           batchId: msg.batchId,
           traces: msg.traces,
           spans: msg.traces.reduce((n, t) => n + t.spans.length, 0),
+          queuedAt: performance.now(),
         });
         advance(state);
         break;
@@ -312,6 +354,10 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
         state.backingOff = false;
         advance(state);
         break;
+      case 'LingerOver':
+        state.lingering = false;
+        advance(state);
+        break;
       case 'DropPartitions': {
         const leaving = new Set(msg.partitions);
         // A batch not yet being written is taken apart: the leaving partitions' part is dropped,
@@ -341,7 +387,7 @@ export function spawnViewWriter(parent: ActorSystem | ActorRef<unknown>, deps: V
 
   self = spawnActor<State, ViewWriterMsg>(parent, {
     name: 'view-writer',
-    initialState: { queue: [], writing: [], next: null, dropWaiters: [], failures: 0, backingOff: false, stopped: false, batchIds: 0 },
+    initialState: { queue: [], writing: [], next: null, dropWaiters: [], failures: 0, backingOff: false, lingering: false, stopped: false, batchIds: 0 },
     handle,
     onCrash: 'resume',
     logger: deps.logger,

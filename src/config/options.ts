@@ -15,6 +15,7 @@ export interface NodeOptions {
   zipkinPort: number;
   jaegerGrpcPort: number;
   windowMs: number;
+  writeLingerMs: number;
   redis: string | undefined;
   postgres: string | undefined;
   tenantDefault: string;
@@ -94,6 +95,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('zipkinPort', 'zipkin-port', 'Zipkin v2 receiver port', '9411', port),
   spec('jaegerGrpcPort', 'jaeger-grpc-port', 'Jaeger gRPC receiver port', '14250', port),
   spec('windowMs', 'window-ms', 'a trace closes after this long without a new span', '5000', integer(10, 3_600_000)),
+  spec('writeLingerMs', 'write-linger-ms', 'closed traces wait up to this long for more before a small view-store write starts (fewer, larger writes)', '250', integer(0, 60_000)),
   spec('redis', 'redis', 'Redis URL: use Redis Streams as the span log', undefined, redisUrl),
   spec('postgres', 'postgres', 'PostgreSQL URL: the shared view and entity store (cluster mode)', undefined, postgresUrl),
   spec('tenantDefault', 'tenant-default', 'tenant for requests without x-tenant-id', DEFAULT_TENANT, text),

@@ -142,6 +142,7 @@ export async function startNode(opts: NodeOptions, logger: Logger): Promise<Runn
         nodeId,
         partitions: opts.partitions,
         windowMs: opts.windowMs,
+        writeLingerMs: opts.writeLingerMs,
         maxInflightSpans: opts.maxInflightSpans,
         maxOpenSpansPerPartition: opts.maxOpenSpansPerPartition,
         redis,

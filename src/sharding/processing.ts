@@ -28,6 +28,8 @@ export interface ProcessingOptions {
   meta?: Record<string, string>;
   /** Upper bound of spans per store write. Default 20 000. */
   maxBatchSpans?: number;
+  /** How long closed traces may wait for more before a small store write starts (ViewWriterDeps.lingerMs). Default 0. */
+  writeLingerMs?: number;
 }
 
 export interface ProcessingDeps {
@@ -58,6 +60,7 @@ export async function startProcessing(deps: ProcessingDeps, o: ProcessingOptions
     onWritten: deps.onWritten,
     logger,
     maxBatchSpans: o.maxBatchSpans ?? 20_000,
+    lingerMs: o.writeLingerMs ?? 0,
     fence: cluster.ownership,
     onFlush: metrics ? (r) => metrics.flush(r) : undefined,
   });

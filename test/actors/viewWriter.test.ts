@@ -328,3 +328,65 @@ t.test('two writes in flight: dropped partitions are answered once no write in p
   for (let i = 0; i < 100 && dropped.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
   t.same(dropped, ['dropped'], 'answered once it ended');
 });
+
+t.test('lingering: small batches wait for more and go as one write; lingerSpans queued go at once', async (t) => {
+  const system = startActorSystem('vw-linger');
+  t.teardown(() => stopActorSystem(system));
+  const { store } = recordingStore();
+  const writes: { ids: string; at: number }[] = [];
+  store.replaceTraces = async (traces) => {
+    writes.push({ ids: traces.map((r) => r.key.traceId.slice(-1)).join(','), at: performance.now() });
+  };
+  const writer = spawnViewWriter(system, { store, logger: pino({ level: 'silent' }), maxBatchSpans: 100, lingerMs: 150, lingerSpans: 6, rowsOf: async (trace) => rowsFor(trace) });
+  const r = replies(system);
+  const start = performance.now();
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 1, traces: [closed(1)], replyTo: r.ref });
+  await new Promise((resolve) => setTimeout(resolve, 40));
+  tell(writer, { type: 'WriteTraces', partition: 1, batchId: 2, traces: [closed(2)], replyTo: r.ref });
+  await r.until(2);
+  t.same(writes.map((w) => w.ids), ['1,2'], 'the second batch joined the first, lingering one');
+  const waited = writes[0].at - start;
+  t.ok(waited >= 140, `the write waited for the first batch's linger (${waited.toFixed(0)} ms of 150)`);
+  t.ok(waited < 1000, `and not much longer (${waited.toFixed(0)} ms)`);
+
+  // Three traces of 2 spans reach lingerSpans (6): written without waiting.
+  const before = performance.now();
+  for (const [i, n] of [3, 4, 5].entries()) tell(writer, { type: 'WriteTraces', partition: i, batchId: 3 + i, traces: [closed(n)], replyTo: r.ref });
+  await r.until(5);
+  t.same(writes.slice(1).map((w) => w.ids), ['3,4,5'], 'one write of the three');
+  t.ok(writes[1].at - before < 120, `at once (${(writes[1].at - before).toFixed(0)} ms, the linger is 150)`);
+});
+
+t.test('lingering: a batch put back after a failed write keeps its age, and goes again after the back-off alone', async (t) => {
+  const system = startActorSystem('vw-linger-retry');
+  t.teardown(() => stopActorSystem(system));
+  const { store } = recordingStore();
+  const attempts: number[] = [];
+  store.replaceTraces = async () => {
+    attempts.push(performance.now());
+    if (attempts.length === 1) throw new Error('store restarting');
+  };
+  const writer = spawnViewWriter(system, { store, logger: pino({ level: 'silent' }), maxBatchSpans: 100, lingerMs: 1500, lingerSpans: 50, rowsOf: async (trace) => rowsFor(trace) });
+  const r = replies(system);
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 1, traces: [closed(7)], replyTo: r.ref });
+  await r.until(1);
+  t.same(r.got, [{ type: 'TracesWritten', batchId: 1 }]);
+  t.equal(attempts.length, 2);
+  const retryGap = attempts[1] - attempts[0];
+  t.ok(retryGap >= 150 && retryGap < 1200, `retried after the back-off (${retryGap.toFixed(0)} ms), not after another 1500 ms linger`);
+});
+
+t.test('lingering: Stop answers the lingering batches at once', async (t) => {
+  const system = startActorSystem('vw-linger-stop');
+  t.teardown(() => stopActorSystem(system));
+  const { store, written } = recordingStore();
+  const writer = spawnViewWriter(system, { store, logger: pino({ level: 'silent' }), maxBatchSpans: 100, lingerMs: 5000, rowsOf: async (trace) => rowsFor(trace) });
+  const r = replies(system);
+  tell(writer, { type: 'WriteTraces', partition: 0, batchId: 1, traces: [closed(9)], replyTo: r.ref });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.equal(written.length, 0, 'still lingering');
+  tell(writer, { type: 'Stop' });
+  await r.until(1);
+  t.same(r.got, [{ type: 'WriteFailed', batchId: 1 }]);
+  t.equal(written.length, 0);
+});

@@ -41,7 +41,10 @@ async function ingest(node: LiveNode, seed: string, until: () => boolean = () =>
 
 t.test('a subscriber that stops reading is cut off while ingest keeps its rate', async (t) => {
   // A small backlog bound: a writer held up by the stuck client would soon refuse ingest (429).
-  const node = await startLiveNode(t, { windowMs: 300, maxBacklogSpans: 3000 });
+  // Writes at once: each view-store write is one delivery, and the stuck client is cut off at
+  // 100 of them waiting. With the node's default write linger (250 ms) this rate makes ~4 writes
+  // a second, and the cut-off would come after the ingest phase.
+  const node = await startLiveNode(t, { windowMs: 300, maxBacklogSpans: 3000, writeLingerMs: 0 });
   const stats = () => node.live.server!.stats();
   const query = `subscription { liveSpans { id traceId update tags: attribute(expression: {key: "spanTags"})
     name: attribute(expression: {key: "displaySpanName"}) service: attribute(expression: {key: "serviceName"}) } }`;
