@@ -60,7 +60,7 @@ export async function startProcessing(deps: ProcessingDeps, o: ProcessingOptions
     onWritten: deps.onWritten,
     logger,
     maxBatchSpans: o.maxBatchSpans ?? 20_000,
-    lingerMs: o.writeLingerMs ?? 0,
+    lingerMs: o.writeLingerMs,
     fence: cluster.ownership,
     onFlush: metrics ? (r) => metrics.flush(r) : undefined,
   });
